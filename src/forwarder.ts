@@ -1,0 +1,260 @@
+import { createServer, isIPv4, isIPv6, type LookupFunction, type Server } from 'node:net';
+import { KEEPALIVE_DELAY, Relay } from './connection.js';
+import { describeSystemError, LinkfwdError } from './errors.js';
+import { debugForward, type Logger, silentLogger } from './log.js';
+import { describeOrigin, type ListenAddress, type PlannedForward } from './plan.js';
+import { type Endpoint, formatEndpoint } from './spec.js';
+
+export interface ForwarderOptions {
+  /** Upstream dial timeout in ms, name resolution included (default 10 000; 0 = none). */
+  connectTimeout?: number;
+  /**
+   * Close a connection after this many ms without a byte in either direction (0 or undefined:
+   * never). The close is polite (both sockets destroyed, FIN) since nothing is in flight; a
+   * transfer stalled by a reader that stopped reading counts as idle.
+   */
+  idleTimeout?: number;
+  /** Live connections per forward, across its listeners (default 4096); beyond it new clients are reset. */
+  maxConnections?: number;
+  /** {@link startForwarders}: a discovered forward that cannot bind is fatal, not skipped. */
+  strict?: boolean;
+  /** Receives warnings (default: none). */
+  logger?: Logger;
+  /** Resolves target host names, called once per connection (default `dns.lookup`; for tests and custom resolvers). */
+  lookup?: LookupFunction;
+}
+
+/** A live snapshot of one forward's counters. */
+export interface ForwardStats {
+  /** Clients taken on and dialled through (the ones reset for `maxConnections` are not counted). */
+  accepted: number;
+  /** Connections open now, dialling included. */
+  active: number;
+  /** Failed upstream dials by errno code (`ECONNREFUSED`, `ETIMEDOUT`, `ENOTFOUND`, ...). */
+  failedDials: Record<string, number>;
+  /** Bytes read from clients (client → target). */
+  bytesIn: number;
+  /** Bytes read from the target (target → client). */
+  bytesOut: number;
+  /** Clients reset because `maxConnections` were open. */
+  rejected: number;
+}
+
+/** One {@link PlannedForward}, listening. */
+export interface Forwarder {
+  readonly forward: PlannedForward;
+  /** The addresses actually bound; a port-0 forward has its real port here, the same on every address. */
+  readonly addresses: Endpoint[];
+  stats(): ForwardStats;
+  /**
+   * Stops accepting, resets every live connection (both legs: an interrupted transfer must not
+   * look complete) and resolves once every listener and socket has closed. Idempotent.
+   */
+  close(): Promise<void>;
+}
+
+/** The forwarders of a plan, and the discovered forwards that could not bind. */
+export interface ForwarderGroup {
+  readonly forwarders: Forwarder[];
+  readonly skipped: { origin: string; reason: string }[];
+  /** Closes every forwarder. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** Tries of a shared ephemeral port before giving up (port 0, several addresses). */
+const EPHEMERAL_TRIES = 5;
+
+/** Why a forward could not listen. */
+interface ListenFailure {
+  reason: string;
+  cause: unknown;
+}
+
+/**
+ * Binds every listen address of `forward` and forwards each client to its target (SPEC §3, §4).
+ * All or none: if one address fails, the ones already bound are closed and the promise rejects.
+ * An `optional` address (the default `::1`) failing with EADDRNOTAVAIL or EAFNOSUPPORT (no IPv6
+ * on this host) is left out instead. With port 0 every address gets the same ephemeral port.
+ * IPv6 listeners are IPv6-only when the forward also listens on IPv4 (so `::` and `0.0.0.0` can
+ * both be bound); a lone `::` is dual-stack.
+ *
+ * @throws {LinkfwdError} ERR_LINKFWD_LISTEN, the OS error as `cause`:
+ *   `cannot listen on 127.0.0.1:5432: address already in use (-f 5432:db:5432)`.
+ */
+export async function startForwarder(
+  forward: PlannedForward,
+  options: ForwarderOptions = {},
+): Promise<Forwarder> {
+  const started = await tryStart(forward, options);
+  if (started instanceof ActiveForwarder) return started;
+  throw listenError(forward, started, '');
+}
+
+/**
+ * Starts a plan's forwarders one after the other. An explicit forward that cannot bind closes
+ * the ones already started and rejects (ERR_LINKFWD_LISTEN). A discovered one is skipped with
+ * a warning, or with `strict` rejects the same way.
+ */
+export async function startForwarders(
+  forwards: readonly PlannedForward[],
+  options: ForwarderOptions = {},
+): Promise<ForwarderGroup> {
+  const forwarders: Forwarder[] = [];
+  const skipped: { origin: string; reason: string }[] = [];
+  try {
+    for (const forward of forwards) {
+      const started = await tryStart(forward, options);
+      if (started instanceof ActiveForwarder) {
+        forwarders.push(started);
+      } else if (forward.explicit) {
+        throw listenError(forward, started, '');
+      } else if (options.strict === true) {
+        throw listenError(forward, started, ', --strict');
+      } else {
+        (options.logger ?? silentLogger).warn(`${forward.origin} skipped: ${started.reason}`);
+        skipped.push({ origin: forward.origin, reason: started.reason });
+      }
+    }
+  } catch (error) {
+    await Promise.all(forwarders.map((f) => f.close()));
+    throw error;
+  }
+  let closing: Promise<void> | undefined;
+  return {
+    forwarders,
+    skipped,
+    close() {
+      closing ??= Promise.all(forwarders.map((f) => f.close())).then(() => {});
+      return closing;
+    },
+  };
+}
+
+function listenError(forward: PlannedForward, failure: ListenFailure, note: string): LinkfwdError {
+  return new LinkfwdError(
+    'ERR_LINKFWD_LISTEN',
+    `${failure.reason} (${describeOrigin(forward)}${note})`,
+    { origin: forward.origin, cause: failure.cause },
+  );
+}
+
+async function tryStart(
+  forward: PlannedForward,
+  options: ForwarderOptions,
+): Promise<ActiveForwarder | ListenFailure> {
+  const forwarder = new ActiveForwarder(forward, options);
+  const failure = await forwarder.listen();
+  return failure ?? forwarder;
+}
+
+class ActiveForwarder implements Forwarder {
+  readonly addresses: Endpoint[] = [];
+  private readonly servers: Server[] = [];
+  private readonly relay: Relay;
+  private readonly logger: Logger;
+  private warnedAccept = false;
+  private closing: Promise<void> | undefined;
+
+  constructor(
+    readonly forward: PlannedForward,
+    options: ForwarderOptions,
+  ) {
+    this.relay = new Relay(forward, options);
+    this.logger = options.logger ?? silentLogger;
+  }
+
+  stats(): ForwardStats {
+    return this.relay.stats();
+  }
+
+  close(): Promise<void> {
+    // server.close() alone would wait for every live connection to end by itself.
+    this.closing ??= Promise.all([...this.servers.map(closeServer), this.relay.abortAll()]).then(
+      () => {},
+    );
+    return this.closing;
+  }
+
+  /** Binds every address, or none; resolves with the failure, if any. */
+  async listen(): Promise<ListenFailure | undefined> {
+    const { listen } = this.forward;
+    const hasIPv4 = listen.some((address) => isIPv4(address.host));
+    for (let attempt = 1; ; attempt++) {
+      let ephemeral: number | undefined;
+      let failure: { address: ListenAddress; port: number; error: unknown } | undefined;
+      for (const address of listen) {
+        const port = address.port === 0 ? (ephemeral ?? 0) : address.port;
+        const server = createServer(SERVER_OPTIONS, this.relay.accept);
+        try {
+          await listenOn(server, address.host, port, hasIPv4 && isIPv6(address.host));
+        } catch (error) {
+          if (!isNoIPv6(address, error)) {
+            failure = { address, port, error };
+            break;
+          }
+          const why = describeSystemError(error);
+          debugForward(
+            '%s: not listening on %s: %s',
+            describeOrigin(this.forward),
+            address.host,
+            why,
+          );
+          continue;
+        }
+        server.on('error', this.onAcceptError);
+        const bound = { host: address.host, port: (server.address() as { port: number }).port };
+        if (address.port === 0) ephemeral = bound.port;
+        this.servers.push(server);
+        this.addresses.push(bound);
+      }
+      if (failure === undefined && this.servers.length > 0) return undefined;
+      await Promise.all(this.servers.splice(0).map(closeServer));
+      this.addresses.length = 0;
+      if (failure === undefined) return { reason: 'no address to listen on', cause: undefined };
+      const { address, port, error } = failure;
+      // The ephemeral port the OS gave the first address may be taken on another one: try anew.
+      const code = (error as NodeJS.ErrnoException).code;
+      if (address.port === 0 && code === 'EADDRINUSE' && attempt < EPHEMERAL_TRIES) continue;
+      const where = formatEndpoint({ host: address.host, port });
+      return { reason: `cannot listen on ${where}: ${describeSystemError(error)}`, cause: error };
+    }
+  }
+
+  /** accept() failed (EMFILE, ENFILE): the listener stays open and the client is dropped. */
+  private readonly onAcceptError = (error: Error) => {
+    const message = `${describeOrigin(this.forward)}: cannot accept a connection: ${describeSystemError(error)}`;
+    if (this.warnedAccept) debugForward(message);
+    else this.logger.warn(message);
+    this.warnedAccept = true;
+  };
+}
+
+const SERVER_OPTIONS = {
+  allowHalfOpen: true,
+  // Bytes a client sends before the upstream answers stay in the kernel (bounded by the TCP
+  // window), not in linkfwd.
+  pauseOnConnect: true,
+  noDelay: true,
+  keepAlive: true,
+  keepAliveInitialDelay: KEEPALIVE_DELAY,
+};
+
+function listenOn(server: Server, host: string, port: number, ipv6Only: boolean): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ host, port, ipv6Only }, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => server.close(() => resolve()));
+}
+
+/** The host has no IPv6 (or no such address) and the address may be left out. */
+function isNoIPv6(address: ListenAddress, error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException).code;
+  return address.optional === true && (code === 'EADDRNOTAVAIL' || code === 'EAFNOSUPPORT');
+}

@@ -1,0 +1,67 @@
+import type { Plan } from './plan.js';
+import { describeOrigin } from './plan.js';
+import { formatEndpoint } from './spec.js';
+
+/** The `--print --json` document (SPEC §2.4). Keys may be added; these are stable. */
+export interface PlanJson {
+  forwards: {
+    listen: { host: string; port: number }[];
+    target: { host: string; port: number };
+    origin: string;
+    explicit: boolean;
+  }[];
+  skipped: { origin: string; reason: string }[];
+}
+
+export function planToJson(plan: Plan): PlanJson {
+  return {
+    forwards: plan.forwards.map((f) => ({
+      listen: f.listen.map(({ host, port }) => ({ host, port })),
+      target: { host: f.target.host, port: f.target.port },
+      origin: f.origin,
+      explicit: f.explicit,
+    })),
+    skipped: plan.skipped.map(({ origin, reason }) => ({ origin, reason })),
+  };
+}
+
+/**
+ * The plan as an aligned table: one row per forward (listen addresses, target, origin, kind),
+ * then the skipped variables with their reasons.
+ */
+export function formatPlanTable(plan: Plan): string {
+  const lines: string[] = [];
+  if (plan.forwards.length === 0) {
+    lines.push('no forwards');
+  } else {
+    const rows = [
+      ['LISTEN', 'TARGET', 'ORIGIN', 'KIND'],
+      ...plan.forwards.map((f) => [
+        f.listen.map(formatEndpoint).join(' '),
+        formatEndpoint(f.target),
+        describeOrigin(f),
+        f.explicit ? 'explicit' : 'discovered',
+      ]),
+    ];
+    lines.push(...alignColumns(rows));
+  }
+  if (plan.skipped.length > 0) {
+    lines.push('', 'SKIPPED');
+    lines.push(...alignColumns(plan.skipped.map((s) => [s.origin, s.reason])));
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+function alignColumns(rows: string[][]): string[] {
+  const widths: number[] = [];
+  for (const row of rows)
+    row.forEach((cell, i) => {
+      widths[i] = Math.max(widths[i] ?? 0, cell.length);
+    });
+  return rows.map((row) =>
+    row
+      .map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i] ?? 0)))
+      .join('  ')
+      .trimEnd(),
+  );
+}

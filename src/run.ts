@@ -1,0 +1,142 @@
+import type { Settings } from './config.js';
+import { LinkfwdError } from './errors.js';
+import { commandError, exitStatusOf } from './exit-status.js';
+import { type ForwarderGroup, startForwarders } from './forwarder.js';
+import type { Env } from './link-env.js';
+import { debugSupervisor, type Logger, silentLogger } from './log.js';
+import { type Plan, type PlannedForward, planForwards } from './plan.js';
+import { formatPlanTable, planToJson } from './print.js';
+import { signalNumber } from './signals.js';
+import { type ForwardSpec, parseForwardSpec } from './spec.js';
+import { installSignalRouter, type ProcessLike, superviseChild } from './supervisor.js';
+import { waitForTargets } from './wait.js';
+
+/** Everything `linkfwd` does, as options. Durations are in milliseconds. */
+export interface RunOptions extends Omit<Partial<Settings>, 'specs'> {
+  /** The app: `[command, ...args]`. Empty or absent: forward-only mode. */
+  command?: readonly string[];
+  /** Explicit forwards: spec text (`5432:db:5432`) or parsed specs. */
+  forwards?: readonly (string | ForwardSpec)[];
+  /**
+   * Where link variables are read, and exactly the environment the app receives
+   * (default `process.env`).
+   */
+  env?: Env;
+  /** Dry run: write the plan to `stdout` as a table or JSON, bind nothing. */
+  print?: 'table' | 'json';
+  stdout?: NodeJS.WritableStream;
+  logger?: Logger;
+  /** The process whose signals are forwarded (tests inject an EventEmitter). */
+  process?: ProcessLike;
+  /** Called once every listener is bound, before `--wait` and before the app starts. */
+  onListening?: (forwarders: ForwarderGroup) => void;
+}
+
+/**
+ * What the CLI does: plan the forwards, bind them all (explicit ones all-or-nothing), optionally
+ * wait for the targets, run the app with its signals forwarded, tear everything down when it
+ * exits and resolve with the status to exit with (SPEC §5.6). Forward-only mode (no command)
+ * serves until SIGTERM, SIGINT or SIGHUP and resolves with 0.
+ *
+ * @throws {LinkfwdError} when linkfwd itself fails (status 125) or the command cannot be run
+ *   (127, 126); everything opened is closed first. Never calls `process.exit`.
+ */
+export async function run(options: RunOptions = {}): Promise<number> {
+  const env = options.env ?? process.env;
+  const logger = options.logger ?? silentLogger;
+  const plan = planRun(options, env);
+  for (const warning of plan.warnings) logger.warn(warning);
+  if (options.print !== undefined) {
+    const out = options.stdout ?? process.stdout;
+    out.write(
+      options.print === 'json' ? `${JSON.stringify(planToJson(plan))}\n` : formatPlanTable(plan),
+    );
+    if (plan.errors[0] !== undefined) throw plan.errors[0];
+    return 0;
+  }
+  if (plan.errors[0] !== undefined) throw plan.errors[0];
+  const [command, ...args] = options.command ?? [];
+  if (command === undefined && plan.forwards.length === 0) {
+    throw new LinkfwdError(
+      'ERR_LINKFWD_USAGE',
+      'nothing to do: no command and nothing to forward (see --help)',
+    );
+  }
+
+  // Signal listeners go in before anything is bound: a SIGTERM during start-up must close the
+  // listeners and exit 128+n, not kill linkfwd with the default action or start the app.
+  const router = installSignalRouter(options.process);
+  let forwarders: ForwarderGroup | undefined;
+  try {
+    forwarders = await startForwarders(plan.forwards, {
+      connectTimeout: options.connectTimeout,
+      idleTimeout: options.idleTimeout,
+      maxConnections: options.maxConnections,
+      strict: options.strict,
+      logger,
+    });
+    options.onListening?.(forwarders);
+    const ended = (signal: NodeJS.Signals) => {
+      debugSupervisor('%s before the app started', signal);
+      return command === undefined ? 0 : 128 + signalNumber(signal);
+    };
+    if (router.pendingTermination !== undefined) return ended(router.pendingTermination);
+    if (options.wait === true && forwarders.forwarders.length > 0) {
+      const started = forwarders.forwarders.map((f) => f.forward);
+      const interrupted = await waitUnlessTerminated(started, options, router.terminated);
+      if (interrupted !== undefined) return ended(interrupted);
+    }
+    if (command === undefined) {
+      const signal = await router.terminated;
+      debugSupervisor('%s: forward-only mode ends', signal);
+      return 0;
+    }
+    const supervised = superviseChild({ command, args, env, router, logger });
+    const outcome = await supervised.exited;
+    if (outcome.error !== undefined) throw commandError(command, outcome.error);
+    debugSupervisor('app exited: code %s, signal %s', outcome.code, outcome.signal);
+    return exitStatusOf(outcome);
+  } finally {
+    await forwarders?.close();
+    router.dispose();
+  }
+}
+
+function planRun(options: RunOptions, env: Env): Plan {
+  const specs = (options.forwards ?? []).map((spec) =>
+    typeof spec === 'string' ? parseForwardSpec(spec, { allowPortZero: true }) : spec,
+  );
+  return planForwards({
+    specs,
+    env,
+    links: options.links,
+    only: options.only,
+    exclude: options.exclude,
+    bind: options.bind,
+    strict: options.strict,
+  });
+}
+
+/** Waits for the targets; resolves with the signal if a terminating one came first. */
+async function waitUnlessTerminated(
+  forwards: readonly PlannedForward[],
+  options: RunOptions,
+  terminated: Promise<NodeJS.Signals>,
+): Promise<NodeJS.Signals | undefined> {
+  const stop = new AbortController();
+  let signal: NodeJS.Signals | undefined;
+  void terminated.then((received) => {
+    signal = received;
+    stop.abort();
+  });
+  try {
+    await waitForTargets(forwards, {
+      timeout: options.waitTimeout ?? 30_000,
+      connectTimeout: options.connectTimeout,
+      signal: stop.signal,
+    });
+  } catch (error) {
+    if (signal === undefined) throw error;
+  }
+  return signal;
+}

@@ -1,0 +1,177 @@
+import { isIP, isIPv4, isIPv6 } from 'node:net';
+import { LinkfwdError } from './errors.js';
+
+/** A TCP endpoint. `host` never carries brackets: `::1`, not `[::1]`. */
+export interface Endpoint {
+  host: string;
+  port: number;
+}
+
+/** Where a forward came from: `-f`, `LINKFWD_FORWARD`, or a link variable. */
+export type ForwardSource = 'flag' | 'env' | 'link';
+
+/**
+ * One requested forward, before planning. A spec is data that remembers its origin so that
+ * every message and `--print` line can name it.
+ */
+export interface ForwardSpec {
+  /** Listen address; `undefined` means "the default bind addresses" (`--bind`). */
+  bind: string | undefined;
+  /** Listen port; 0 (an ephemeral port) is possible only through the library API. */
+  port: number;
+  target: Endpoint;
+  /** The spec text as given (`5432:db:5432`) or the variable name (`DB_PORT_5432_TCP`). */
+  origin: string;
+  source: ForwardSource;
+}
+
+export interface ParseSpecOptions {
+  source?: ForwardSource;
+  /** Accept listen port 0 (library use: let the OS choose). */
+  allowPortZero?: boolean;
+}
+
+const EXPECTED = 'expected [BIND_ADDR:]LOCAL_PORT:TARGET_HOST:TARGET_PORT, e.g. 5432:db:5432';
+const PORT = /^[0-9]{1,5}$/;
+const HOSTNAME =
+  /^(?=.{1,253}$)[A-Za-z0-9_](?:[A-Za-z0-9_-]*[A-Za-z0-9_])?(?:\.[A-Za-z0-9_](?:[A-Za-z0-9_-]*[A-Za-z0-9_])?)*\.?$/;
+
+/**
+ * Parses a port written in decimal: `1`–`65535` (or `0` when allowed). Leading signs, hex,
+ * exponents and leading zeros are rejected; returns `undefined` for anything else.
+ */
+export function parsePort(text: string, allowZero = false): number | undefined {
+  if (!PORT.test(text) || (text.length > 1 && text.startsWith('0'))) return undefined;
+  const port = Number(text);
+  if (port > 65535 || (port === 0 && !allowZero)) return undefined;
+  return port;
+}
+
+/** True for an IPv4 or IPv6 literal or a syntactically valid host name. */
+export function isValidHost(host: string): boolean {
+  return isIP(host) !== 0 || HOSTNAME.test(host);
+}
+
+/** `[::1]:80` for IPv6, `host:80` otherwise. */
+export function formatEndpoint(endpoint: Endpoint): string {
+  return `${formatHost(endpoint.host)}:${endpoint.port}`;
+}
+
+/** Brackets an IPv6 literal so that it can be followed by `:port`. */
+export function formatHost(host: string): string {
+  return isIPv6(host) ? `[${host}]` : host;
+}
+
+/**
+ * Splits `a:[::1]:b` into `['a', '[::1]', 'b']`: colons inside brackets do not separate.
+ * Returns `undefined` for unbalanced brackets or text glued to a bracket (`x[::1]`).
+ */
+function splitColons(text: string): string[] | undefined {
+  const tokens: string[] = [];
+  let i = 0;
+  for (;;) {
+    let token: string;
+    if (text[i] === '[') {
+      const close = text.indexOf(']', i);
+      if (close === -1) return undefined;
+      token = text.slice(i, close + 1);
+      i = close + 1;
+      if (i < text.length && text[i] !== ':') return undefined;
+    } else {
+      const colon = text.indexOf(':', i);
+      token = colon === -1 ? text.slice(i) : text.slice(i, colon);
+      if (token.includes('[') || token.includes(']')) return undefined;
+      i = colon === -1 ? text.length : colon;
+    }
+    tokens.push(token);
+    if (i >= text.length) return tokens;
+    i += 1; // the colon
+  }
+}
+
+/** Removes the brackets of `[v6]`; `undefined` when the bracketed text is not an IPv6 literal. */
+function unbracket(token: string): string | undefined {
+  if (!token.startsWith('[')) return token;
+  const inner = token.slice(1, -1);
+  return isIPv6(inner) ? inner : undefined;
+}
+
+/**
+ * Parses an explicit forward spec in ssh `-L` form: `[BIND_ADDR:]LOCAL_PORT:TARGET_HOST:TARGET_PORT`.
+ * IPv6 literals go in brackets (`[::1]:8080:[fd00::5]:80`); the bind address must be an IP
+ * literal; the target may be an IP or a host name (resolved per connection later).
+ *
+ * @throws {LinkfwdError} ERR_LINKFWD_BAD_SPEC naming the token and the expected form.
+ */
+export function parseForwardSpec(text: string, options: ParseSpecOptions = {}): ForwardSpec {
+  const fail = (why: string): never => {
+    throw new LinkfwdError(
+      'ERR_LINKFWD_BAD_SPEC',
+      `invalid forward ${JSON.stringify(text)}: ${why} (${EXPECTED})`,
+      { origin: text },
+    );
+  };
+  const tokens = splitColons(text);
+  if (tokens === undefined) return fail('unbalanced brackets');
+  if (tokens.length !== 3 && tokens.length !== 4) {
+    return fail(
+      tokens.length > 4 ? 'too many colons (put IPv6 addresses in brackets)' : 'too few fields',
+    );
+  }
+  const [bindToken, portToken, hostToken, targetPortToken] =
+    tokens.length === 4 ? tokens : [undefined, ...tokens];
+
+  let bind: string | undefined;
+  if (bindToken !== undefined) {
+    bind = unbracket(bindToken);
+    if (bind === undefined || bind === '')
+      return fail(`bad bind address ${JSON.stringify(bindToken)}`);
+    if (isIPv6(bind) && !bindToken.startsWith('[')) return fail('put IPv6 addresses in brackets');
+    if (isIP(bind) === 0)
+      return fail(`bind address ${JSON.stringify(bindToken)} is not an IP address`);
+  }
+  const port = parsePort(portToken ?? '', options.allowPortZero === true);
+  if (port === undefined) return fail(`bad local port ${JSON.stringify(portToken)}`);
+  const host = unbracket(hostToken ?? '');
+  if (host === undefined || !isValidHost(host) || (isIPv6(host) && !hostToken?.startsWith('['))) {
+    return fail(`bad target host ${JSON.stringify(hostToken)}`);
+  }
+  const targetPort = parsePort(targetPortToken ?? '');
+  if (targetPort === undefined) return fail(`bad target port ${JSON.stringify(targetPortToken)}`);
+
+  return {
+    bind,
+    port,
+    target: { host, port: targetPort },
+    origin: text,
+    source: options.source ?? 'flag',
+  };
+}
+
+/** The canonical text of a spec: `[bind:]port:host:port`, IPv6 bracketed. */
+export function formatForwardSpec(spec: Pick<ForwardSpec, 'bind' | 'port' | 'target'>): string {
+  const bind = spec.bind === undefined ? '' : `${formatHost(spec.bind)}:`;
+  return `${bind}${spec.port}:${formatEndpoint(spec.target)}`;
+}
+
+/** True when `host` is in 127.0.0.0/8 or is `::1` (or an IPv4-mapped loopback). */
+export function isLoopback(host: string): boolean {
+  if (isIPv4(host)) return host.startsWith('127.');
+  if (!isIPv6(host)) return host === 'localhost';
+  const normal = normalizeAddress(host);
+  return normal === '::1' || /^::ffff:127\./.test(normal) || /^::ffff:7f[0-9a-f]{2}:/.test(normal);
+}
+
+/** A canonical form of an IP literal (IPv6 compressed, lower case) for comparisons. */
+export function normalizeAddress(host: string): string {
+  if (!isIPv6(host)) return host.toLowerCase();
+  const zone = host.indexOf('%');
+  const bare = zone === -1 ? host : host.slice(0, zone);
+  try {
+    return (
+      new URL(`http://[${bare}]/`).hostname.slice(1, -1) + (zone === -1 ? '' : host.slice(zone))
+    );
+  } catch {
+    return host.toLowerCase();
+  }
+}

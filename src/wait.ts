@@ -1,0 +1,90 @@
+import { connect } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { formatDuration } from './duration.js';
+import { describeSystemError, LinkfwdError } from './errors.js';
+import { debugSupervisor } from './log.js';
+import { describeOrigin, type PlannedForward } from './plan.js';
+import { type Endpoint, formatEndpoint } from './spec.js';
+
+export interface WaitOptions {
+  /** Give up after this many milliseconds. */
+  timeout: number;
+  /** Limit of one dial attempt (default 10 s, never beyond the deadline). */
+  connectTimeout?: number;
+  /** Pause between attempts to one target (default 250 ms). */
+  interval?: number;
+  /** Stops waiting; the promise rejects with the signal's reason. */
+  signal?: AbortSignal;
+}
+
+/**
+ * Resolves once every forward's target has accepted a TCP connection (each probe is closed at
+ * once). Targets are polled concurrently. Rejects with ERR_LINKFWD_WAIT_TIMEOUT naming the
+ * targets still down when `timeout` passes.
+ */
+export async function waitForTargets(
+  forwards: readonly PlannedForward[],
+  options: WaitOptions,
+): Promise<void> {
+  const deadline = Date.now() + options.timeout;
+  const down = new Map<string, PlannedForward>();
+  for (const forward of forwards) down.set(formatEndpoint(forward.target), forward);
+  const timer = AbortSignal.timeout(options.timeout);
+  const signal = options.signal === undefined ? timer : AbortSignal.any([timer, options.signal]);
+
+  const poll = async (key: string, forward: PlannedForward) => {
+    for (let attempt = 1; ; attempt++) {
+      const limit = Math.min(options.connectTimeout ?? 10_000, Math.max(deadline - Date.now(), 1));
+      const failure = await probe(forward.target, limit, signal);
+      if (failure === undefined) {
+        down.delete(key);
+        debugSupervisor('%s is up (%s)', key, describeOrigin(forward));
+        return;
+      }
+      debugSupervisor(
+        'waiting for %s (%s): %s, attempt %d',
+        key,
+        describeOrigin(forward),
+        failure,
+        attempt,
+      );
+      await sleep(options.interval ?? 250, undefined, { signal });
+    }
+  };
+  try {
+    await Promise.all([...down].map(([key, forward]) => poll(key, forward)));
+  } catch (error) {
+    if (options.signal?.aborted === true) throw options.signal.reason;
+    if (!timer.aborted) throw error;
+    const names = [...down].map(([key, f]) => `${key} (${describeOrigin(f)})`).join(', ');
+    throw new LinkfwdError(
+      'ERR_LINKFWD_WAIT_TIMEOUT',
+      `gave up after ${formatDuration(options.timeout)} waiting for ${names}`,
+    );
+  }
+}
+
+/** One dial: `undefined` when the target accepted, else why not. */
+function probe(
+  target: Endpoint,
+  timeout: number,
+  signal: AbortSignal,
+): Promise<string | undefined> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason);
+    const socket = connect({ host: target.host, port: target.port, timeout });
+    const finish = (result: string | undefined) => {
+      signal.removeEventListener('abort', onAbort);
+      socket.destroy();
+      resolve(result);
+    };
+    const onAbort = () => {
+      socket.destroy();
+      reject(signal.reason);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    socket.once('connect', () => finish(undefined));
+    socket.once('timeout', () => finish('timed out'));
+    socket.once('error', (error) => finish(describeSystemError(error)));
+  });
+}

@@ -1,0 +1,60 @@
+import { type SpawnOptions, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+/**
+ * The single executable under test: `LINKFWD_BINARY` if set (a binary built elsewhere), else
+ * `build/linkfwd` as `npm run build:binary` writes it.
+ */
+export function binaryPath(): string {
+  return process.env.LINKFWD_BINARY || `${ROOT}build/linkfwd`;
+}
+
+/**
+ * How to start linkfwd as a user would: the built npm bin (`node dist/bin.js`), or the single
+ * executable (`binaryPath()`) when `LINKFWD_TARGET=binary`.
+ */
+export function linkfwdCommand(): { file: string; args: string[] } {
+  if (process.env.LINKFWD_TARGET === 'binary') return { file: binaryPath(), args: [] };
+  return { file: process.execPath, args: [`${ROOT}dist/bin.js`] };
+}
+
+export interface CliResult {
+  status: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** A minimal environment: no link variables or LINKFWD_* from the machine running the tests. */
+export function cleanEnv(extra: Record<string, string> = {}): Record<string, string> {
+  return { PATH: process.env.PATH ?? '/usr/bin:/bin', ...extra };
+}
+
+/** Runs linkfwd to completion with `env` as its whole environment; kills it after `timeout` ms. */
+export function runCli(
+  args: readonly string[],
+  options: { env?: Record<string, string>; input?: string; timeout?: number } & SpawnOptions = {},
+): Promise<CliResult> {
+  const { file, args: prefix } = linkfwdCommand();
+  return new Promise((resolve, reject) => {
+    const child = spawn(file, [...prefix, ...args], {
+      env: options.env ?? cleanEnv(),
+      stdio: ['pipe', 'pipe', 'pipe'],
+      timeout: options.timeout ?? 20_000,
+      killSignal: 'SIGKILL',
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      stdout += chunk;
+    });
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+      stderr += chunk;
+    });
+    child.on('error', reject);
+    child.on('close', (status, signal) => resolve({ status, signal, stdout, stderr }));
+    child.stdin.end(options.input ?? '');
+  });
+}
