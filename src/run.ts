@@ -3,11 +3,11 @@ import { LinkfwdError } from './errors.js';
 import { commandError, exitStatusOf } from './exit-status.js';
 import { type ForwarderGroup, startForwarders } from './forwarder.js';
 import type { Env } from './link-env.js';
-import { debugSupervisor, type Logger, silentLogger } from './log.js';
-import { type Plan, type PlannedForward, planForwards } from './plan.js';
+import { debugForward, debugSupervisor, type Logger, silentLogger } from './log.js';
+import { describeOrigin, type Plan, type PlannedForward, planForwards } from './plan.js';
 import { formatPlanTable, planToJson } from './print.js';
 import { signalNumber } from './signals.js';
-import { type ForwardSpec, parseForwardSpec } from './spec.js';
+import { type ForwardSpec, formatEndpoint, parseForwardSpec } from './spec.js';
 import { installSignalRouter, type ProcessLike, superviseChild } from './supervisor.js';
 import { waitForTargets } from './wait.js';
 
@@ -75,6 +75,15 @@ export async function run(options: RunOptions = {}): Promise<number> {
       strict: options.strict,
       logger,
     });
+    for (const { forward, addresses } of forwarders.forwarders) {
+      const where = addresses.map(formatEndpoint).join(', ');
+      debugForward(
+        'listening on %s → %s (%s)',
+        where,
+        formatEndpoint(forward.target),
+        describeOrigin(forward),
+      );
+    }
     options.onListening?.(forwarders);
     const ended = (signal: NodeJS.Signals) => {
       debugSupervisor('%s before the app started', signal);

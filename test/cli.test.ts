@@ -6,7 +6,6 @@ import { describe, test } from 'node:test';
 import { cleanEnv, ROOT, runCli } from './helpers/cli.js';
 import { readEnvFile } from './helpers/env-file.js';
 
-const TIMEOUT = { timeout: 30_000 };
 
 /** Exactly one `linkfwd:` line on stderr, no stack trace. */
 function assertOneErrorLine(stderr: string, pattern: RegExp) {
@@ -31,7 +30,7 @@ async function printJson(env: Record<string, string>, args: string[] = []) {
   };
 }
 
-describe('linkfwd --print', TIMEOUT, () => {
+describe('linkfwd --print', () => {
   test('docker-link fixture as JSON', async () => {
     const plan = await printJson(readEnvFile('docker-link.env'));
     assert.deepEqual(
@@ -156,7 +155,7 @@ describe('linkfwd --print', TIMEOUT, () => {
   });
 });
 
-describe('linkfwd usage errors: one line, exit 125, nothing started', TIMEOUT, () => {
+describe('linkfwd usage errors: one line, exit 125, nothing started', () => {
   const marker = join(tmpdir(), `linkfwd-never-${process.pid}`);
   const cases: [string, string[], Record<string, string>, RegExp][] = [
     ['bad spec', ['-f', '5432:db'], {}, /invalid forward "5432:db".*LOCAL_PORT/],
@@ -193,7 +192,7 @@ describe('linkfwd usage errors: one line, exit 125, nothing started', TIMEOUT, (
   test('the app never ran', () => assert.equal(existsSync(marker), false));
 });
 
-describe('linkfwd start-up', TIMEOUT, () => {
+describe('linkfwd start-up', () => {
   test('--help and --version go to stdout with status 0', async () => {
     const help = await runCli(['--help']);
     assert.equal(help.status, 0);
