@@ -8,6 +8,15 @@ export {
   LinkfwdError,
   type LinkfwdErrorCode,
 } from './errors.js';
+export { type ChildOutcome, commandError, exitStatusOf } from './exit-status.js';
+export {
+  type Forwarder,
+  type ForwarderGroup,
+  type ForwarderOptions,
+  type ForwardStats,
+  startForwarder,
+  startForwarders,
+} from './forwarder.js';
 export {
   type Env,
   type LinkEnvResult,
@@ -29,6 +38,7 @@ export {
 } from './plan.js';
 export { formatPlanTable, type PlanJson, planToJson } from './print.js';
 export { type RunOptions, run } from './run.js';
+export { FORWARDED_SIGNALS, TERMINAL_SIGNALS, TERMINATING_SIGNALS } from './signals.js';
 export {
   type Endpoint,
   type ForwardSource,
@@ -38,4 +48,13 @@ export {
   type ParseSpecOptions,
   parseForwardSpec,
 } from './spec.js';
+export {
+  installSignalRouter,
+  type ProcessLike,
+  type SignalRouter,
+  type SignalRouterOptions,
+  type Supervised,
+  type SuperviseOptions,
+  superviseChild,
+} from './supervisor.js';
 export { type WaitOptions, waitForTargets } from './wait.js';

@@ -100,6 +100,10 @@ export async function run(options: RunOptions = {}): Promise<number> {
       debugSupervisor('%s: forward-only mode ends', signal);
       return 0;
     }
+    if (command === '') {
+      // What a shell says of an empty command word; Node would refuse it as an argument.
+      throw new LinkfwdError('ERR_LINKFWD_COMMAND_NOT_FOUND', 'cannot run "": command not found');
+    }
     const supervised = superviseChild({ command, args, env, router, logger });
     const outcome = await supervised.exited;
     if (outcome.error !== undefined) throw commandError(command, outcome.error);

@@ -107,6 +107,9 @@ export function installSignalRouter(
 }
 
 function forwardSignal(child: ChildProcess, signal: NodeJS.Signals): void {
+  // A child that never started has no pid, and its handle's kill() would call kill(0, sig):
+  // linkfwd's whole process group.
+  if (child.pid === undefined) return;
   try {
     // false when the app has already exited (Node drops ESRCH): the signal is moot.
     const sent = child.kill(signal);
@@ -163,7 +166,7 @@ export function superviseChild(options: SuperviseOptions): Supervised {
     // Errors other than EACCES/ENOENT/EAGAIN/EMFILE/ENFILE (ENOTDIR, ENAMETOOLONG, an empty
     // command) are thrown by Node rather than emitted.
     spawnError = toErrnoException(error);
-    child = new ChildProcess();
+    child = new UnstartedChild();
   }
   router.attach(child);
 
@@ -201,6 +204,14 @@ export function superviseChild(options: SuperviseOptions): Supervised {
   return { child, exited };
 }
 
+/** Stands in for a child that spawn() refused to start: no pid, and nothing to signal. */
+class UnstartedChild extends ChildProcess {
+  // ChildProcess's own kill() on a never-spawned handle signals pid 0: our process group.
+  override kill(): boolean {
+    return false;
+  }
+}
+
 function toErrnoException(error: unknown): NodeJS.ErrnoException {
   return error instanceof Error ? error : new Error(String(error));
 }
@@ -210,11 +221,18 @@ function toErrnoException(error: unknown): NodeJS.ErrnoException {
  * path to one. The kernel's error stays the `cause`.
  */
 function explainSpawnError(command: string, error: NodeJS.ErrnoException): NodeJS.ErrnoException {
-  if (error.code !== 'EACCES' || !command.includes('/')) return error;
-  if (statSync(command, { throwIfNoEntry: false })?.isDirectory() !== true) return error;
+  if (error.code !== 'EACCES' || !command.includes('/') || !isDirectory(command)) return error;
   return Object.assign(new Error(`spawn ${command} EISDIR`, { cause: error }), {
     code: 'EISDIR',
     syscall: error.syscall,
     path: command,
   });
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
 }

@@ -60,6 +60,7 @@ describe('the app as linkfwd runs it', () => {
     const cases: [string, number, RegExp][] = [
       ['no-such-command-linkfwd', 127, /cannot run "no-such-command-linkfwd": command not found/],
       [join(dir, 'missing'), 127, /command not found/],
+      ['', 127, /cannot run "": command not found/],
       [file, 126, /permission denied/],
       [dir, 126, /is a directory/],
     ];
