@@ -22,10 +22,13 @@ export class Relay {
   private readonly failedDials: Record<string, number> = {};
   private readonly maxConnections: number;
   private readonly logger: Logger;
+  /** `-f 5432:db:5432`, `DB_PORT_5432_TCP`: how messages name the forward. */
+  private readonly origin: string;
   private readonly connections = new Set<Connection>();
   /** Set by a dial failure, cleared by a success: only the first failure of a run warns. */
   private dialsFailing = false;
   private warnedFull = false;
+  private warnedAccept = false;
   /** Resolves {@link abortAll} once the last connection is released. */
   private onDrained: (() => void) | undefined;
 
@@ -36,6 +39,7 @@ export class Relay {
     this.idleTimeout = options.idleTimeout ?? 0;
     this.maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
     this.logger = options.logger ?? silentLogger;
+    this.origin = describeOrigin(forward);
     this.dialOptions = {
       host: forward.target.host,
       port: forward.target.port,
@@ -60,9 +64,8 @@ export class Relay {
   readonly accept = (socket: Socket) => {
     if (this.connections.size >= this.maxConnections) {
       this.counters.rejected += 1;
-      const message = `${describeOrigin(this.forward)}: ${this.maxConnections} connections open, new clients are reset`;
-      if (this.warnedFull) debugForward(message);
-      else this.logger.warn(message);
+      const limit = `${this.maxConnections} connections open`;
+      this.report(!this.warnedFull, `${this.origin}: ${limit}, new clients are reset`);
       this.warnedFull = true;
       socket.on('error', ignore);
       socket.resetAndDestroy();
@@ -92,14 +95,27 @@ export class Relay {
   dialFailed(error: unknown): void {
     const code = (error as NodeJS.ErrnoException | undefined)?.code ?? 'UNKNOWN';
     this.failedDials[code] = (this.failedDials[code] ?? 0) + 1;
-    const message = `cannot reach ${formatEndpoint(this.forward.target)} for ${describeOrigin(this.forward)}: ${describeSystemError(error)}`;
-    if (this.dialsFailing) debugForward(message);
-    else this.logger.warn(message);
+    const target = formatEndpoint(this.forward.target);
+    const why = describeSystemError(error);
+    this.report(!this.dialsFailing, `cannot reach ${target} for ${this.origin}: ${why}`);
     this.dialsFailing = true;
   }
 
   dialSucceeded(): void {
     this.dialsFailing = false;
+  }
+
+  /** The listeners' `error` handler: accept() failed (EMFILE, ENFILE); they stay open. */
+  readonly acceptFailed = (error: Error) => {
+    const why = describeSystemError(error);
+    this.report(!this.warnedAccept, `${this.origin}: cannot accept a client: ${why}`);
+    this.warnedAccept = true;
+  };
+
+  /** The first of its kind is a warning, repeats are debug lines. */
+  private report(first: boolean, message: string) {
+    if (first) this.logger.warn(message);
+    else debugForward(message);
   }
 
   /** Called once per connection, when both of its sockets have closed. */
@@ -221,8 +237,15 @@ export class Connection {
     if (!this.client.destroyed) this.client.end();
   };
 
-  /** Idle: nothing is in flight, so a polite close (FIN both ways) loses nothing. */
+  /**
+   * Idle: with nothing queued a polite close (FIN both ways) loses nothing. Bytes still queued
+   * mean a reader stopped reading mid-transfer: reset, so the cut cannot pass for a clean end.
+   */
   private readonly onIdle = () => {
+    if (this.client.writableLength > 0 || this.upstream.writableLength > 0) {
+      this.abort();
+      return;
+    }
     this.client.destroy();
     this.upstream.destroy();
   };

@@ -10,23 +10,23 @@ export interface ForwarderOptions {
   connectTimeout?: number;
   /**
    * Close a connection after this many ms without a byte in either direction (0 or undefined:
-   * never). The close is polite (both sockets destroyed, FIN) since nothing is in flight; a
-   * transfer stalled by a reader that stopped reading counts as idle.
+   * never). The close is polite (FIN both ways); a transfer stalled because a reader stopped
+   * reading counts as idle too, and is reset instead, so that it cannot pass for complete.
    */
   idleTimeout?: number;
-  /** Live connections per forward, across its listeners (default 4096); beyond it new clients are reset. */
+  /** Live connections per forward, all its listeners together (default 4096); more are reset. */
   maxConnections?: number;
   /** {@link startForwarders}: a discovered forward that cannot bind is fatal, not skipped. */
   strict?: boolean;
   /** Receives warnings (default: none). */
   logger?: Logger;
-  /** Resolves target host names, called once per connection (default `dns.lookup`; for tests and custom resolvers). */
+  /** Resolves the target host name, once per connection (default `dns.lookup`). For tests. */
   lookup?: LookupFunction;
 }
 
 /** A live snapshot of one forward's counters. */
 export interface ForwardStats {
-  /** Clients taken on and dialled through (the ones reset for `maxConnections` are not counted). */
+  /** Clients taken on and dialled for (those reset for `maxConnections` are not counted). */
   accepted: number;
   /** Connections open now, dialling included. */
   active: number;
@@ -43,7 +43,7 @@ export interface ForwardStats {
 /** One {@link PlannedForward}, listening. */
 export interface Forwarder {
   readonly forward: PlannedForward;
-  /** The addresses actually bound; a port-0 forward has its real port here, the same on every address. */
+  /** The addresses actually bound; with port 0, the real port (one for every address). */
   readonly addresses: Endpoint[];
   stats(): ForwardStats;
   /**
@@ -151,8 +151,6 @@ class ActiveForwarder implements Forwarder {
   readonly addresses: Endpoint[] = [];
   private readonly servers: Server[] = [];
   private readonly relay: Relay;
-  private readonly logger: Logger;
-  private warnedAccept = false;
   private closing: Promise<void> | undefined;
 
   constructor(
@@ -160,7 +158,6 @@ class ActiveForwarder implements Forwarder {
     options: ForwarderOptions,
   ) {
     this.relay = new Relay(forward, options);
-    this.logger = options.logger ?? silentLogger;
   }
 
   stats(): ForwardStats {
@@ -201,7 +198,7 @@ class ActiveForwarder implements Forwarder {
           );
           continue;
         }
-        server.on('error', this.onAcceptError);
+        server.on('error', this.relay.acceptFailed);
         const bound = { host: address.host, port: (server.address() as { port: number }).port };
         if (address.port === 0) ephemeral = bound.port;
         this.servers.push(server);
@@ -219,14 +216,6 @@ class ActiveForwarder implements Forwarder {
       return { reason: `cannot listen on ${where}: ${describeSystemError(error)}`, cause: error };
     }
   }
-
-  /** accept() failed (EMFILE, ENFILE): the listener stays open and the client is dropped. */
-  private readonly onAcceptError = (error: Error) => {
-    const message = `${describeOrigin(this.forward)}: cannot accept a connection: ${describeSystemError(error)}`;
-    if (this.warnedAccept) debugForward(message);
-    else this.logger.warn(message);
-    this.warnedAccept = true;
-  };
 }
 
 const SERVER_OPTIONS = {

@@ -104,6 +104,7 @@ export function observe(socket: Socket): Promise<Outcome> {
   socket.on('error', (error: NodeJS.ErrnoException) => {
     outcome.error ??= error.code ?? error.message;
   });
+  socket.resume();
   return new Promise((resolve) => {
     socket.on('close', () => {
       outcome.sha256 = hash.digest('hex');
@@ -172,4 +173,22 @@ export async function unansweredPort(t: TestContext): Promise<number> {
     await once(filler, 'connect');
   }
   return port;
+}
+
+/**
+ * Whether this kernel reports a RST that arrives behind unread data as an error. Linux does
+ * (ECONNRESET); gVisor's netstack reports a clean end instead, so there a reset cannot be told
+ * from a FIN by a reader that was not reading.
+ */
+export async function resetBehindDataIsReported(t: TestContext): Promise<boolean> {
+  const server = await serve(t);
+  const client = dial(t, server.port, REMOTE);
+  client.pause(); // paused before it connects, it does not read at all
+  await once(client, 'connect');
+  const peer = await server.next();
+  await new Promise((resolve) => peer.write('unread', resolve));
+  peer.resetAndDestroy();
+  await once(peer, 'close');
+  await sleep(50); // for the RST to arrive: it cannot be seen without reading
+  return (await observe(client)).error !== undefined;
 }
