@@ -3,9 +3,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
+import type { PlanJson } from '../src/print.js';
 import { cleanEnv, ROOT, runCli } from './helpers/cli.js';
 import { readEnvFile } from './helpers/env-file.js';
-
 
 /** Exactly one `linkfwd:` line on stderr, no stack trace. */
 function assertOneErrorLine(stderr: string, pattern: RegExp) {
@@ -19,15 +19,7 @@ function assertOneErrorLine(stderr: string, pattern: RegExp) {
 async function printJson(env: Record<string, string>, args: string[] = []) {
   const result = await runCli(['--print', '--json', ...args], { env: cleanEnv(env) });
   assert.equal(result.status, 0, result.stderr);
-  return JSON.parse(result.stdout) as {
-    forwards: {
-      listen: { host: string; port: number }[];
-      target: { host: string; port: number };
-      origin: string;
-      explicit: boolean;
-    }[];
-    skipped: { origin: string; reason: string }[];
-  };
+  return JSON.parse(result.stdout) as PlanJson;
 }
 
 describe('linkfwd --print', () => {

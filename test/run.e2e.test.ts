@@ -6,6 +6,7 @@ import { connect, createServer } from 'node:net';
 import { constants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
+import { FORWARDED_SIGNALS, TERMINAL_SIGNALS } from '../src/signals.js';
 import { cleanEnv, linkfwdCommand, runCli } from './helpers/cli.js';
 import { fixture, startLinkfwd, within } from './helpers/process.js';
 import { echoServer, freePort, REMOTE, serve, waitFor } from './helpers/sockets.js';
@@ -103,25 +104,8 @@ describe('the app as linkfwd runs it', () => {
   test('each forwarded signal reaches the app exactly once while linkfwd keeps running', async (t) => {
     const linkfwd = startLinkfwd(t, fixture('print-signals.mjs', '--exit-on-term', '0'));
     await linkfwd.waitForStdout(/^ready$/m);
-    const signals = [
-      'SIGHUP',
-      'SIGUSR1',
-      'SIGUSR2',
-      'SIGALRM',
-      'SIGPWR',
-      'SIGCONT',
-      'SIGURG',
-      'SIGVTALRM',
-      'SIGXCPU',
-      'SIGXFSZ',
-      'SIGIO',
-      'SIGABRT',
-      'SIGTRAP',
-      'SIGSYS',
-      'SIGINT',
-      'SIGQUIT',
-      'SIGWINCH',
-    ];
+    // Every forwarded and terminal signal but SIGTERM, which ends the app.
+    const signals = [...FORWARDED_SIGNALS, ...TERMINAL_SIGNALS].filter((s) => s !== 'SIGTERM');
     for (const signal of signals) {
       linkfwd.child.kill(signal as NodeJS.Signals);
       await linkfwd.waitForStdout(new RegExp(`^${signal}$`, 'm'));

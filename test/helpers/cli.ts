@@ -38,8 +38,17 @@ export function runCli(
   options: { env?: Record<string, string>; input?: string; timeout?: number } & SpawnOptions = {},
 ): Promise<CliResult> {
   const { file, args: prefix } = linkfwdCommand();
+  return runProgram(file, [...prefix, ...args], options);
+}
+
+/** Runs any program to completion, like {@link runCli}: `env` is its whole environment. */
+export function runProgram(
+  file: string,
+  args: readonly string[],
+  options: { env?: Record<string, string>; input?: string; timeout?: number } = {},
+): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(file, [...prefix, ...args], {
+    const child = spawn(file, args, {
       env: options.env ?? cleanEnv(),
       stdio: ['pipe', 'pipe', 'pipe'],
       timeout: options.timeout ?? 20_000,
