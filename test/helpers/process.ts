@@ -90,3 +90,36 @@ export async function within<T>(promise: Promise<T>, ms: number, what: string): 
     clearTimeout(timer);
   }
 }
+
+/** An upstream server in a process of its own (`fixtures/upstream.mjs`). */
+export interface Upstream {
+  child: ChildProcess;
+  port: number;
+  /** Resolves once the process has exited. */
+  exited: Promise<void>;
+}
+
+/**
+ * Starts `fixtures/upstream.mjs MODE HOST PORT` and resolves once it listens. Killed with
+ * SIGKILL after the test if still running (and it exits by itself when its stdin closes).
+ */
+export async function startUpstream(
+  t: TestContext,
+  mode: 'echo' | 'never-read',
+  port = 0,
+  host = '127.0.0.2',
+): Promise<Upstream> {
+  const [file = '', ...args] = fixture('upstream.mjs', mode, host, String(port));
+  const child = spawn(file, args, { stdio: ['pipe', 'pipe', 'inherit'] });
+  const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+  t.after(async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    await exited;
+  });
+  let stdout = '';
+  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
+    stdout += chunk;
+  });
+  await waitFor(`the upstream (${mode}) to listen`, () => /listening \d+\n/.test(stdout), 10_000);
+  return { child, port: Number(/listening (\d+)/.exec(stdout)?.[1]), exited };
+}
