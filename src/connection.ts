@@ -262,7 +262,9 @@ export class Connection {
  */
 export function reset(socket: Socket): void {
   if (socket.destroyed) return;
-  if (socket.connecting) socket.destroy();
+  // libuv refuses a reset while a shutdown (our `end()`) is still pending: Node then reports
+  // EINVAL and never closes the handle, so the connection — and linkfwd's exit — would hang.
+  if (socket.connecting || (socket.writableEnded && !socket.writableFinished)) socket.destroy();
   else socket.resetAndDestroy();
 }
 

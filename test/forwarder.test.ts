@@ -5,6 +5,7 @@ import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import type { LookupFunction, Socket } from 'node:net';
 import { describe, type TestContext, test } from 'node:test';
+import { reset } from '../src/connection.js';
 import { LinkfwdError } from '../src/errors.js';
 import { type ForwarderOptions, startForwarder, startForwarders } from '../src/forwarder.js';
 import type { Logger } from '../src/log.js';
@@ -469,6 +470,20 @@ describe('close', () => {
     assert.equal((await dialling).ended, false);
     assert.deepEqual([forwarder.stats().active, stuck.stats().active], [0, 0]);
     assert.equal((await observe(dial(t, port))).error, 'ECONNREFUSED');
+  });
+  test('reset() closes a socket whose FIN is still pending', quick, async (t) => {
+    // An app that sends its last bytes and FIN and exits at once leaves linkfwd's end() towards
+    // the target pending when the connections are aborted. libuv refuses a reset then; the
+    // socket must still close, or close() (and linkfwd's exit) would hang.
+    const peer = await serve(t);
+    const socket = dial(t, peer.port, REMOTE);
+    await once(socket, 'connect');
+    socket.write('last words');
+    socket.end();
+    assert.equal(socket.writableEnded && !socket.writableFinished, true, 'shutdown pending');
+    const closed = new Promise((resolve) => socket.once('close', resolve));
+    reset(socket);
+    await closed;
   });
 });
 
