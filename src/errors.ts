@@ -28,8 +28,6 @@ export const ERROR_CODES = {
   ERR_LINKFWD_LISTEN: EXIT_LINKFWD_FAILED,
   /** `--wait`: some targets did not accept TCP within `--wait-timeout`. */
   ERR_LINKFWD_WAIT_TIMEOUT: EXIT_LINKFWD_FAILED,
-  /** A terminating signal arrived before the app was started. */
-  ERR_LINKFWD_INTERRUPTED: EXIT_LINKFWD_FAILED,
   /** The command does not exist (ENOENT). */
   ERR_LINKFWD_COMMAND_NOT_FOUND: EXIT_NOT_FOUND,
   /** The command exists but cannot be executed (EACCES, a directory, a bad binary). */
@@ -45,7 +43,7 @@ export interface LinkfwdErrorOptions {
   origin?: string | undefined;
   /** The underlying error, usually a Node system error. */
   cause?: unknown;
-  /** Overrides the status implied by `code` (e.g. 128+n for ERR_LINKFWD_INTERRUPTED). */
+  /** Overrides the status implied by `code`. */
   exitStatus?: number;
 }
 
