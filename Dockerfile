@@ -16,7 +16,7 @@
 
 ARG NODE_VERSION=20
 
-# ---- build: dev dependencies, TypeScript → dist/ --------------------------------------------
+# ---- build: dev dependencies, TypeScript and the CLI bundle → dist/ -------------------------
 FROM node:${NODE_VERSION}-bookworm-slim AS build
 WORKDIR /app
 # --ignore-scripts: `prepare` would build before the sources are here; nothing linkfwd depends
@@ -25,6 +25,7 @@ COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src/ src/
+COPY scripts/ scripts/
 RUN npm run build
 
 # ---- binary-build: the single executable (needs the dev dependencies) ------------------------
@@ -33,7 +34,6 @@ FROM build AS binary-build
 RUN apt-get update \
   && apt-get install -y --no-install-recommends binutils \
   && rm -rf /var/lib/apt/lists/*
-COPY scripts/ scripts/
 RUN npm run build:binary
 
 # ---- binary: only the single executable, on a slim Debian ---------------------------------
@@ -59,4 +59,4 @@ COPY --from=prod-deps /app/package.json /app/package-lock.json ./
 COPY --from=prod-deps /app/node_modules/ node_modules/
 COPY --from=prod-deps /app/dist/ dist/
 USER node
-ENTRYPOINT ["node", "/app/dist/bin.js"]
+ENTRYPOINT ["node", "/app/dist/linkfwd.cjs"]

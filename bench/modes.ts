@@ -3,7 +3,7 @@
  * the classic links.sh) or haproxy (`mode tcp`), each listening on 127.0.0.1. Every mode is
  * started once and stays up for the whole run, so rounds can interleave modes.
  */
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,7 +24,11 @@ export interface Mode {
 }
 
 export const LISTEN_HOST = '127.0.0.1';
-export const LINKFWD_BIN = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
+const manifest = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+  bin: { linkfwd: string };
+};
+/** The npm bin as package.json names it: what `linkfwd` runs after `npm install`. */
+export const LINKFWD_BIN = fileURLToPath(new URL(`../${manifest.bin.linkfwd}`, import.meta.url));
 
 async function listenPorts(targets: Targets): Promise<Targets> {
   const out: Targets = {};
@@ -48,13 +52,13 @@ export interface LinkfwdOptions {
   graceMs?: number;
 }
 
-/** `node dist/bin.js -f 127.0.0.1:P:host:port ... --bind 127.0.0.1`, forward-only. */
+/** `node dist/linkfwd.cjs -f 127.0.0.1:P:host:port ... --bind 127.0.0.1`, forward-only. */
 export async function startLinkfwd(
   targets: Targets,
   onStop: (c: Cleanup) => void,
   options: LinkfwdOptions = {},
 ): Promise<Mode> {
-  if (!existsSync(LINKFWD_BIN)) throw new Error('dist/bin.js not built (npm run build)');
+  if (!existsSync(LINKFWD_BIN)) throw new Error(`${LINKFWD_BIN} not built (npm run build)`);
   const endpoints = await listenPorts(targets);
   const specs = Object.entries(targets).flatMap(([name, t]) => [
     '-f',

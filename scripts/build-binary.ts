@@ -2,8 +2,8 @@
  * `npm run build:binary [-- --output PATH] [--no-strip]`: linkfwd as one self-contained
  * executable, `build/linkfwd`, with Node's single-executable-application (SEA) support:
  *
- *   1. esbuild bundles src/bin.ts into one CommonJS file (SEA runs only CommonJS),
- *      the version from package.json inlined as `__LINKFWD_VERSION__`;
+ *   1. esbuild bundles src/bin.ts into one CommonJS file (SEA runs only CommonJS) exactly as
+ *      for the npm bin (scripts/bundle.ts), the version inlined as `__LINKFWD_VERSION__`;
  *   2. `node --experimental-sea-config` turns it into a blob;
  *   3. a copy of this very `node`, its symbol table stripped, receives the blob (postject), and
  *      the SEA fuse is flipped.
@@ -29,7 +29,7 @@ import { createRequire } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { build } from 'esbuild';
+import { bundleCli, packageVersion } from './bundle.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 /** The fuse Node checks at start-up to know a blob was injected (see Node's `single-executable-applications` docs). */
@@ -64,33 +64,14 @@ export function seaUnsupportedReason(nodePath = process.execPath): string | unde
 async function buildBinary(output: string, strip: boolean): Promise<void> {
   const reason = seaUnsupportedReason();
   if (reason !== undefined) throw new CannotBuild(reason);
-  const version = (
-    JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }
-  ).version;
+  const version = packageVersion();
   const work = join(dirname(output), 'sea');
   rmSync(work, { recursive: true, force: true });
   mkdirSync(work, { recursive: true });
   const bundle = join(work, 'linkfwd.cjs');
   const blob = join(work, 'linkfwd.blob');
 
-  await build({
-    entryPoints: [join(ROOT, 'src/bin.ts')],
-    outfile: bundle,
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    target: 'node20',
-    // yargs is ESM and derives paths from import.meta.url, which a CommonJS bundle lacks. Its
-    // locale files resolve beside the binary, find nothing, and leave yargs in English.
-    define: {
-      'import.meta.url': '__importMetaUrl',
-      __LINKFWD_VERSION__: JSON.stringify(version),
-    },
-    banner: { js: "var __importMetaUrl = require('url').pathToFileURL(__filename).href;" },
-    // yargs' `extends` support calls import.meta.resolve; linkfwd never uses `extends`.
-    logOverride: { 'empty-import-meta': 'silent' },
-    logLevel: 'warning',
-  });
+  await bundleCli(bundle);
 
   const seaConfig = join(work, 'sea-config.json');
   // No `useCodeCache`: it saves about 12 ms of CPU at start-up, but V8 rejects the cache when

@@ -1,13 +1,19 @@
 #!/usr/bin/env node
 import { main } from './cli.js';
+// First: the environment is copied before `debug` (imported by cli.js) can change it.
+import { receivedEnv } from './env-snapshot.js';
 
 // A closed stderr (EPIPE) must not kill linkfwd while the app runs.
 process.stderr.on('error', () => {});
 process.stdout.on('error', () => {});
 
-// A promise chain rather than top-level await: the single-executable build bundles this file
-// as CommonJS, which cannot hold a top-level await.
-void main(process.argv.slice(2), process).then((status) => {
+// A promise chain rather than top-level await: the npm bin and the single executable are this
+// file bundled as CommonJS (scripts/bundle.ts), which cannot hold a top-level await.
+void main(process.argv.slice(2), {
+  env: receivedEnv,
+  stdout: process.stdout,
+  stderr: process.stderr,
+}).then((status) => {
   process.exitCode = status;
   // Everything is closed by now; a handle left behind must not keep linkfwd (and so the
   // container) alive after its app has gone.

@@ -1,8 +1,7 @@
-import { isIP } from 'node:net';
 import { parseDuration } from './duration.js';
 import { LinkfwdError } from './errors.js';
 import type { Env } from './link-env.js';
-import { type ForwardSpec, parseForwardSpec } from './spec.js';
+import { type ForwardSpec, isIPLiteral, parseForwardSpec } from './spec.js';
 
 /**
  * linkfwd's settings, from flags, `LINKFWD_*` variables and defaults (flags beat env, env beats
@@ -65,7 +64,7 @@ export function parseCount(text: string, name: string): number {
 /** An IP literal to listen on; brackets around IPv6 are allowed. Host names are refused. */
 export function parseBindAddress(text: string, name: string): string {
   const host = text.startsWith('[') && text.endsWith(']') ? text.slice(1, -1) : text;
-  if (isIP(host) === 0) {
+  if (!isIPLiteral(host)) {
     throw usage(
       `${name}: ${JSON.stringify(text)} is not an IP address (e.g. 127.0.0.1, ::1, 0.0.0.0)`,
       name,

@@ -1,9 +1,10 @@
-import { createServer, isIPv4, isIPv6, type LookupFunction, type Server } from 'node:net';
-import { KEEPALIVE_DELAY, Relay } from './connection.js';
+import { createServer, isIPv4, type LookupFunction, type Server } from 'node:net';
+import { KEEPALIVE_DELAY } from './connection.js';
 import { describeSystemError, LinkfwdError } from './errors.js';
 import { debugForward, type Logger, silentLogger } from './log.js';
 import { describeOrigin, type ListenAddress, type PlannedForward } from './plan.js';
-import { type Endpoint, formatEndpoint } from './spec.js';
+import { Relay } from './relay.js';
+import { type Endpoint, formatEndpoint, isIPv6 } from './spec.js';
 
 export interface ForwarderOptions {
   /** Upstream dial timeout in ms, name resolution included (default 10 000; 0 = none). */
@@ -199,6 +200,7 @@ class ActiveForwarder implements Forwarder {
           continue;
         }
         server.on('error', this.relay.acceptFailed);
+        takeAccepts(server, this.relay);
         const bound = { host: address.host, port: (server.address() as { port: number }).port };
         if (address.port === 0) ephemeral = bound.port;
         this.servers.push(server);
@@ -227,6 +229,17 @@ const SERVER_OPTIONS = {
   keepAlive: true,
   keepAliveInitialDelay: KEEPALIVE_DELAY,
 };
+
+/**
+ * Routes the clients a listener accepts to {@link Relay.acceptHandle} as raw handles, so that
+ * linkfwd makes the client sockets itself and can read them through `onread` (Node's net.Server
+ * has no such option). `onconnection(status, handle)` is an internal of Node's, unchanged for
+ * many major versions; where a Node lacks it, the 'connection' event (Relay.accept) serves.
+ */
+function takeAccepts(server: Server, relay: Relay): void {
+  const handle = (server as unknown as { _handle?: { onconnection?: unknown } | null })._handle;
+  if (typeof handle?.onconnection === 'function') handle.onconnection = relay.acceptHandle;
+}
 
 function listenOn(server: Server, host: string, port: number, ipv6Only: boolean): Promise<void> {
   return new Promise((resolve, reject) => {

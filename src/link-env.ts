@@ -1,6 +1,5 @@
-import { isIPv6 } from 'node:net';
 import type { Endpoint } from './spec.js';
-import { isValidHost, parsePort } from './spec.js';
+import { isIPv6, isValidHost, parsePort } from './spec.js';
 
 /** An environment: `process.env` or any record of strings. */
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -51,12 +50,13 @@ const URL_VALUE = /^([A-Za-z]+):\/\/(.*)$/;
 export function parseLinkEnv(env: Env): LinkEnvResult {
   const forwards: LinkForward[] = [];
   const skipped: SkippedVariable[] = [];
+  const linked = linkedAliases(env);
   for (const [name, value] of Object.entries(env)) {
     if (value === undefined) continue;
     const match = LINK_NAME.exec(name);
     if (match === null) continue;
     const [, alias = '', portText = '', proto = ''] = match;
-    if (isDockerEnvCopy(name, env) || isKubernetesNamedPort(alias, value)) continue;
+    if (isDockerEnvCopy(name, linked) || isKubernetesNamedPort(alias, value)) continue;
     const skip = (kind: SkippedVariable['kind'], reason: string) => {
       skipped.push({ origin: name, reason, kind, alias });
     };
@@ -115,11 +115,25 @@ function parseLinkValue(value: string, proto: string): Endpoint | string {
  * `<A>_NAME=/<parent>/<alias>`. Such a copy can look like a link variable itself
  * (`REDIS_ENV_REDIS_PORT_6379_TCP` from an ambassador) and must not become a forward.
  */
-function isDockerEnvCopy(name: string, env: Env): boolean {
+function isDockerEnvCopy(name: string, linked: ReadonlyMap<number, Set<string>>): boolean {
   for (let at = name.indexOf('_ENV_'); at > 0; at = name.indexOf('_ENV_', at + 1)) {
-    if (env[`${name.slice(0, at)}_NAME`] !== undefined) return true;
+    // Only prefixes as long as some <A>: looking up every prefix of a long name is quadratic.
+    if (linked.get(at)?.has(name.slice(0, at)) === true) return true;
   }
   return false;
+}
+
+/** The `<A>` of every `<A>_NAME` variable that is set, by length. */
+function linkedAliases(env: Env): Map<number, Set<string>> {
+  const linked = new Map<number, Set<string>>();
+  for (const [name, value] of Object.entries(env)) {
+    if (value === undefined || !name.endsWith('_NAME') || name.length <= 5) continue;
+    const alias = name.slice(0, -5);
+    const set = linked.get(alias.length) ?? new Set<string>();
+    linked.set(alias.length, set);
+    set.add(alias);
+  }
+  return linked;
 }
 
 /**

@@ -25,7 +25,20 @@ export function streamLogger(
   options: { quiet?: boolean } = {},
 ): Logger {
   const write = (message: string) => {
-    stream.write(`linkfwd: ${message}\n`);
+    stream.write(`linkfwd: ${escapeControl(message)}\n`);
   };
   return { warn: options.quiet === true ? () => {} : write, error: write };
+}
+
+/**
+ * Writes control characters (C0, DEL, C1) as `\\uXXXX`: a message names variables, and a
+ * variable name from a hostile environment must not end the line early, forge a `linkfwd:` line
+ * or send escape sequences to a terminal.
+ */
+export function escapeControl(text: string): string {
+  return text.replace(
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: matching them is the point
+    /[\u0000-\u001f\u007f-\u009f]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
 }

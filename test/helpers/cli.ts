@@ -1,4 +1,5 @@
 import { type SpawnOptions, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -11,13 +12,20 @@ export function binaryPath(): string {
   return process.env.LINKFWD_BINARY || `${ROOT}build/linkfwd`;
 }
 
+const manifest = JSON.parse(readFileSync(`${ROOT}package.json`, 'utf8')) as {
+  bin: { linkfwd: string };
+};
+
+/** The npm bin as package.json names it (`dist/linkfwd.cjs`, built by `npm run build`). */
+export const NPM_BIN = `${ROOT}${manifest.bin.linkfwd}`;
+
 /**
- * How to start linkfwd as a user would: the built npm bin (`node dist/bin.js`), or the single
- * executable (`binaryPath()`) when `LINKFWD_TARGET=binary`.
+ * How to start linkfwd as a user would: the built npm bin (`node dist/linkfwd.cjs`), or the
+ * single executable (`binaryPath()`) when `LINKFWD_TARGET=binary`.
  */
 export function linkfwdCommand(): { file: string; args: string[] } {
   if (process.env.LINKFWD_TARGET === 'binary') return { file: binaryPath(), args: [] };
-  return { file: process.execPath, args: [`${ROOT}dist/bin.js`] };
+  return { file: process.execPath, args: [NPM_BIN] };
 }
 
 export interface CliResult {
