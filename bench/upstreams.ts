@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { redisServerArgs } from '../test/helpers/services.js';
 import {
   freePort,
   type Managed,
@@ -175,23 +176,9 @@ export async function startRedis(
   const dir = mkdtempSync(join(tmpdir(), 'linkfwd-bench-redis-'));
   onStop(() => rmSync(dir, { recursive: true, force: true }));
   const port = await freePort(REDIS_HOST);
-  const m = start(
-    'redis-server',
-    tools['redis-server']!,
-    [
-      '--bind',
-      REDIS_HOST,
-      '--port',
-      String(port),
-      '--save',
-      '',
-      '--appendonly',
-      'no',
-      '--dir',
-      dir,
-    ],
-    { cwd: dir },
-  );
+  const m = start('redis-server', tools['redis-server']!, redisServerArgs(REDIS_HOST, port, dir), {
+    cwd: dir,
+  });
   onStop(() => m.stop());
   await waitForPort(REDIS_HOST, port, 15_000, m, stderrOf(m));
   recordPort(REDIS_HOST, port);

@@ -238,24 +238,9 @@ export async function startRedis(options: { host?: string; port?: number } = {})
   const host = options.host ?? REDIS_HOST;
   const port = options.port ?? (await sharedFreePort([host, '127.0.0.1', '::1'], 6379));
   const dir = mkdtempSync(join(tmpdir(), 'linkfwd-redis-'));
-  const child = spawn(
-    'redis-server',
-    [
-      '--bind',
-      host,
-      '--port',
-      String(port),
-      '--save',
-      '',
-      '--appendonly',
-      'no',
-      '--daemonize',
-      'no',
-      '--dir',
-      dir,
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+  const child = spawn('redis-server', redisServerArgs(host, port, dir), {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   const collect = (chunk: string) => {
     output += chunk;
@@ -285,4 +270,22 @@ export async function startRedis(options: { host?: string; port?: number } = {})
     throw error;
   }
   return redis;
+}
+
+/** A redis-server that listens on `host:port` only, keeps nothing on disk, stays in the foreground. */
+export function redisServerArgs(host: string, port: number, dir: string): string[] {
+  return [
+    '--bind',
+    host,
+    '--port',
+    String(port),
+    '--save',
+    '',
+    '--appendonly',
+    'no',
+    '--daemonize',
+    'no',
+    '--dir',
+    dir,
+  ];
 }
