@@ -1,6 +1,7 @@
 import { createServer, isIPv4, type LookupFunction, type Server } from 'node:net';
 import { KEEPALIVE_DELAY } from './connection.js';
 import { describeSystemError, LinkfwdError } from './errors.js';
+import { fdBudget } from './fd-budget.js';
 import { debugForward, type Logger, silentLogger } from './log.js';
 import { describeOrigin, type ListenAddress, type PlannedForward } from './plan.js';
 import { Relay } from './relay.js';
@@ -37,7 +38,7 @@ export interface ForwardStats {
   bytesIn: number;
   /** Bytes read from the target (target → client). */
   bytesOut: number;
-  /** Clients reset because `maxConnections` were open. */
+  /** Clients reset because `maxConnections` were open, or the open-file limit was near. */
   rejected: number;
 }
 
@@ -206,7 +207,10 @@ class ActiveForwarder implements Forwarder {
         this.servers.push(server);
         this.addresses.push(bound);
       }
-      if (failure === undefined && this.servers.length > 0) return undefined;
+      if (failure === undefined && this.servers.length > 0) {
+        fdBudget.measure(); // the listeners are open now
+        return undefined;
+      }
       await Promise.all(this.servers.splice(0).map(closeServer));
       this.addresses.length = 0;
       if (failure === undefined) return { reason: 'no address to listen on', cause: undefined };

@@ -2,6 +2,7 @@ import { Socket } from 'node:net';
 import { getSystemErrorName } from 'node:util';
 import { Connection, clientFromHandle } from './connection.js';
 import { describeSystemError } from './errors.js';
+import { fdBudget } from './fd-budget.js';
 import type { ForwarderOptions, ForwardStats } from './forwarder.js';
 import { debugForward, type Logger, silentLogger } from './log.js';
 import { describeOrigin, type PlannedForward } from './plan.js';
@@ -29,6 +30,7 @@ export class Relay {
   /** Set by a dial failure, cleared by a success: only the first failure of a run warns. */
   private dialsFailing = false;
   private warnedFull = false;
+  private warnedFds = false;
   private warnedAccept = false;
   /** Resolves {@link abortAll} once the last connection is released. */
   private onDrained: (() => void) | undefined;
@@ -62,7 +64,7 @@ export class Relay {
     if (status < 0) {
       const code = getSystemErrorName(status);
       this.acceptFailed(Object.assign(new Error(`accept ${code}`), { code, errno: status }));
-    } else if (this.connections.size >= this.maxConnections) {
+    } else if (this.connections.size >= this.maxConnections || fdBudget.full) {
       this.reject(new Socket({ handle } as ConstructorParameters<typeof Socket>[0]));
     } else {
       this.admit(clientFromHandle(handle));
@@ -71,7 +73,7 @@ export class Relay {
 
   /** The listeners' `connection` handler; the socket arrives paused (`pauseOnConnect`). */
   readonly accept = (socket: Socket) => {
-    if (this.connections.size >= this.maxConnections) this.reject(socket);
+    if (this.connections.size >= this.maxConnections || fdBudget.full) this.reject(socket);
     else this.admit(socket);
   };
 
@@ -79,6 +81,7 @@ export class Relay {
     this.counters.accepted += 1;
     try {
       this.connections.add(new Connection(this, socket));
+      fdBudget.take();
     } catch (error) {
       // net.connect throws synchronously only for options it rejects (a bad port from a
       // library caller): fail this client like any other dial, never crash the process.
@@ -90,9 +93,15 @@ export class Relay {
 
   private reject(socket: Socket): void {
     this.counters.rejected += 1;
-    const limit = `${this.maxConnections} connections open`;
-    this.report(!this.warnedFull, `${this.origin}: ${limit}, new clients are reset`);
-    this.warnedFull = true;
+    if (this.connections.size >= this.maxConnections) {
+      const limit = `${this.maxConnections} connections open`;
+      this.report(!this.warnedFull, `${this.origin}: ${limit}, new clients are reset`);
+      this.warnedFull = true;
+    } else {
+      const limit = `too many open files (limit ${fdBudget.limit})`;
+      this.report(!this.warnedFds, `${this.origin}: ${limit}, new clients are reset`);
+      this.warnedFds = true;
+    }
     socket.on('error', ignore);
     socket.resetAndDestroy();
   }
@@ -134,7 +143,7 @@ export class Relay {
 
   /** Called once per connection, when both of its sockets have closed. */
   released(connection: Connection): void {
-    this.connections.delete(connection);
+    if (this.connections.delete(connection)) fdBudget.release();
     if (this.connections.size === 0) this.onDrained?.();
   }
 }
