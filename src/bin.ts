@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { main } from './cli.js';
-// First: the environment is copied before `debug` (imported by cli.js) can change it.
+// First: the environment is copied before `debug` (loaded by cli.js) can change it.
 import { receivedEnv } from './env-snapshot.js';
 
 // A closed stderr (EPIPE) must not kill linkfwd while the app runs.

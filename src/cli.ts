@@ -1,4 +1,3 @@
-import createDebug from 'debug';
 import yargs from 'yargs';
 import {
   mergeSettings,
@@ -10,7 +9,7 @@ import {
 } from './config.js';
 import { parseDuration } from './duration.js';
 import { EXIT_LINKFWD_FAILED, isLinkfwdError, LinkfwdError } from './errors.js';
-import { streamLogger } from './log.js';
+import { loadDebug, streamLogger } from './log.js';
 import { run } from './run.js';
 import { parseForwardSpec } from './spec.js';
 import { version } from './version.js';
@@ -199,7 +198,10 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
       return 0;
     }
     verbose = args.verbose === true;
-    if (verbose) createDebug.enable(['linkfwd:*', io.env.DEBUG].filter(Boolean).join(','));
+    if (verbose || io.env.DEBUG) {
+      const createDebug = await loadDebug();
+      if (verbose) createDebug.enable(['linkfwd:*', io.env.DEBUG].filter(Boolean).join(','));
+    }
     const quiet = args.quiet === true;
     const flags: Settings = {
       specs: (splitList(args.forward) ?? []).map((text) =>

@@ -1,4 +1,6 @@
-import createDebug from 'debug';
+import type { Debugger } from 'debug';
+
+type DebugModule = typeof import('debug').default;
 
 /**
  * Where linkfwd's own messages go. The CLI writes each as one `linkfwd: ...` line on stderr;
@@ -11,10 +13,40 @@ export interface Logger {
   error(message: string): void;
 }
 
+let debugModule: DebugModule | undefined;
+let loading: Promise<DebugModule> | undefined;
+
+/**
+ * Loads `debug`, which reads `DEBUG`; until then every channel is silent. Loaded only when
+ * wanted (`-v`, or `DEBUG` set): when it loads, `debug` enumerates `process.env`, and each key
+ * costs a scan of the environment, so a start-up among 100,000 variables would take seconds.
+ */
+export function loadDebug(): Promise<DebugModule> {
+  loading ??= import('debug').then((module) => {
+    debugModule = module.default;
+    return debugModule;
+  });
+  return loading;
+}
+
+// A library user's DEBUG=linkfwd:* works without the CLI. One getenv(), not an enumeration.
+if (process.env.DEBUG) void loadDebug();
+
+export type DebugChannel = (formatter: string, ...args: unknown[]) => void;
+
+function channel(namespace: string): DebugChannel {
+  let instance: Debugger | undefined;
+  return (formatter, ...args) => {
+    if (debugModule === undefined) return;
+    instance ??= debugModule(namespace);
+    instance(formatter, ...args);
+  };
+}
+
 /** Debug channels (`DEBUG=linkfwd:*` or `-v`). */
-export const debugPlan = createDebug('linkfwd:plan');
-export const debugForward = createDebug('linkfwd:forward');
-export const debugSupervisor = createDebug('linkfwd:supervisor');
+export const debugPlan = channel('linkfwd:plan');
+export const debugForward = channel('linkfwd:forward');
+export const debugSupervisor = channel('linkfwd:supervisor');
 
 /** A logger that drops everything: the library default. */
 export const silentLogger: Logger = { warn() {}, error() {} };

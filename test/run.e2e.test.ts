@@ -85,6 +85,20 @@ describe('the app as linkfwd runs it', () => {
     assert.match(result.stderr, /linkfwd:supervisor/);
   });
 
+  test('DEBUG=linkfwd:* alone gives the debug lines; other DEBUG namespaces give none', async () => {
+    const port = await freePort('127.0.0.1');
+    const args = ['-f', `${port}:${REMOTE}:9`, '--', 'true'];
+    const debugging = await runCli(args, { env: cleanEnv({ DEBUG: 'linkfwd:*' }) });
+    assert.equal(debugging.status, 0, debugging.stderr);
+    assert.match(debugging.stderr, /linkfwd:forward .*listening on 127\.0\.0\.1:/);
+    assert.match(debugging.stderr, /linkfwd:supervisor .*started true/);
+    for (const env of [cleanEnv({ DEBUG: 'app:*' }), cleanEnv()]) {
+      const quiet = await runCli(args, { env });
+      assert.equal(quiet.status, 0, quiet.stderr);
+      assert.equal(quiet.stderr, '', `DEBUG=${env.DEBUG}`);
+    }
+  });
+
   test('-v does not add DEBUG to the app environment; the rest passes unchanged', async () => {
     const env = cleanEnv({ KEEP: 'me', DB_PORT_1_UDP: 'udp://10.0.0.1:1' });
     const result = await runCli(['-v', ...fixture('env.mjs', 'DEBUG', 'KEEP', 'DB_PORT_1_UDP')], {

@@ -61,7 +61,7 @@ export function hostileInputCases(scale: Scale): void {
       while (ports.size < CORPUS_PORTS) ports.add(await freePort('127.0.0.1'));
       const { file, args } = linkfwdCommand();
       const linkfwd = [file, ...args];
-      const app = [process.execPath, `${FIXTURES}env.mjs`];
+      const app = [process.execPath, `${FIXTURES}environ.mjs`];
       const corpus = envCorpus([...ports], marker, scale.envVariables);
       let slowest = { ms: 0, name: '' };
       const failures: string[] = [];
