@@ -39,7 +39,8 @@ function channel(namespace: string): DebugChannel {
   return (formatter, ...args) => {
     if (debugModule === undefined) return;
     instance ??= debugModule(namespace);
-    instance(formatter, ...args);
+    // Arguments name variables, as warnings do: no raw control characters.
+    instance(formatter, ...args.map((arg) => (typeof arg === 'string' ? escapeControl(arg) : arg)));
   };
 }
 

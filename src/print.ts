@@ -1,3 +1,4 @@
+import { escapeControl } from './log.js';
 import type { Plan } from './plan.js';
 import { describeOrigin } from './plan.js';
 import { formatEndpoint } from './spec.js';
@@ -52,7 +53,9 @@ export function formatPlanTable(plan: Plan): string {
   return `${lines.join('\n')}\n`;
 }
 
-function alignColumns(rows: string[][]): string[] {
+/** Columns padded to their widest cell; control characters in a cell (a name) are escaped. */
+function alignColumns(cells: string[][]): string[] {
+  const rows = cells.map((row) => row.map(escapeControl));
   const widths: number[] = [];
   for (const row of rows)
     row.forEach((cell, i) => {

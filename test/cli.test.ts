@@ -124,6 +124,31 @@ describe('linkfwd --print', () => {
     assert.equal(result.stderr, '');
   });
 
+  test('control characters in variable names are escaped in the table and in -v lines', async () => {
+    const env = cleanEnv({
+      'ESC\u001b[2J_PORT_6_TCP': 'tcp://10.0.0.1:6',
+      'BEL\u0007_PORT_53_UDP': 'udp://10.0.0.1:53',
+      OK_PORT_2_TCP: 'tcp://10.0.0.2:2',
+    });
+    const result = await runCli(['--print', '-v'], { env });
+    assert.equal(result.status, 0, result.stderr);
+    for (const out of [result.stdout, result.stderr]) {
+      assert.doesNotMatch(
+        out,
+        // biome-ignore lint/suspicious/noControlCharactersInRegex: matching them is the point
+        /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/,
+        'a raw control character',
+      );
+    }
+    assert.match(result.stdout, /10\.0\.0\.1:6 +ESC\\u001b\[2J_PORT_6_TCP +discovered/);
+    assert.match(result.stdout, /^BEL\\u0007_PORT_53_UDP +udp is not supported$/m);
+    assert.match(
+      result.stderr,
+      /linkfwd:plan BEL\\u0007_PORT_53_UDP skipped: udp is not supported/,
+    );
+    assert.match(result.stdout, /10\.0\.0\.2:2 +OK_PORT_2_TCP +discovered/);
+  });
+
   test('an explicit conflict still prints the plan and exits 125', async () => {
     const result = await runCli(['--print', '-f', '5432:a:1', '-f', '5432:b:2']);
     assert.equal(result.status, 125);
