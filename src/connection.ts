@@ -1,5 +1,5 @@
 import { Socket, type SocketConstructorOpts } from 'node:net';
-import { onData, READ_INTO } from './read-buffer.js';
+import { leaveBulk, onData, READ_INTO } from './read-buffer.js';
 import type { Relay } from './relay.js';
 
 /** Initial delay of TCP keepalive probes on both legs. */
@@ -11,6 +11,8 @@ interface LegState {
   peer: LegSocket;
   /** Reads here count as bytesIn (client → target), else as bytesOut. */
   fromClient: boolean;
+  /** The size of its bulk read buffer, 0 while it reads through the shared one (read-buffer.ts). */
+  bulkSize: number;
 }
 
 export type LegSocket = Socket & LegState;
@@ -41,6 +43,7 @@ class Leg extends Socket implements LegState {
   connection!: Connection;
   peer!: LegSocket;
   fromClient = false;
+  bulkSize = 0;
 }
 
 /**
@@ -176,6 +179,7 @@ function bindLeg(
   leg.connection = connection;
   leg.peer = peer;
   leg.fromClient = fromClient;
+  if (!(socket instanceof Leg)) leg.bulkSize = 0; // a client of Node's net.Server: no onread
   leg.on('error', onError);
   leg.on('close', onClose);
   leg.on('end', onEnd);
@@ -210,6 +214,7 @@ function dialTimedOut(connection: Connection): void {
 }
 
 function onClose(this: LegSocket): void {
+  if (this.bulkSize !== 0) leaveBulk(this);
   this.connection.legClosed();
 }
 

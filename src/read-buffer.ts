@@ -3,7 +3,7 @@
  * onRead directly, which skips Node's 64 KiB allocation per read and the Readable machinery
  * (push, 'data', nextTicks), and hands each chunk to the other leg's `write()`.
  */
-import type { OnReadOpts, Socket } from 'node:net';
+import type { OnReadOpts } from 'node:net';
 import type { LegSocket } from './connection.js';
 
 /**
@@ -22,6 +22,15 @@ const sharedBuffer: Buffer = Buffer.allocUnsafeSlow(64 * 1024);
  * the kernel already held for the socket.
  */
 const MAX_READ = 1024 * 1024;
+
+/**
+ * The bulk buffers of all sockets together, at most; past it, a socket reads through the shared
+ * buffer again. A stalled socket keeps its next buffer and its queued write, so this bounds
+ * linkfwd's memory under load to about twice as much plus one 64 KiB chunk per stalled socket:
+ * 1,000 busy connections must not each hold megabytes. A few streams still read 1 MiB at a time.
+ */
+export const BULK_BUDGET = 32 * 1024 * 1024;
+let bulkTotal = 0;
 
 /** Set by {@link onRead}, returned by {@link nextReadBuffer}, which Node calls right after it. */
 let nextBuffer: Buffer = sharedBuffer;
@@ -56,22 +65,39 @@ function onRead(this: LegSocket, nread: number, buffer: Buffer): boolean {
     chunk = nread === buffer.length ? buffer : buffer.subarray(0, nread);
   }
   const flowing = peer.write(chunk);
-  if (nread >= sharedBuffer.length) nextBuffer = bulkBuffer(buffer, nread, peer);
+  if (nread >= sharedBuffer.length) nextBuffer = bulkBuffer(this, buffer, nread);
+  else if (this.bulkSize !== 0) leaveBulk(this);
   return flowing;
 }
 
 /**
- * The next read buffer of a socket in a bulk transfer: twice as big after a full read, else the
- * same one again if the kernel took the whole write at once, else (the queued write keeps it) a
- * fresh one. A short read instead sends the socket back to the shared buffer, so a connection
- * between bursts holds none.
+ * The next read buffer of a socket in a bulk transfer: twice as big after a full read while the
+ * {@link BULK_BUDGET} allows, else as big as before; the same one again if the kernel took the
+ * whole write at once, else (the queued write keeps it) a fresh one. A short read instead sends
+ * the socket back to the shared buffer, so a connection between bursts holds none.
  */
-function bulkBuffer(buffer: Buffer, nread: number, peer: Socket): Buffer {
-  if (nread === buffer.length && buffer.length < MAX_READ) {
-    return Buffer.allocUnsafeSlow(Math.min(2 * buffer.length, MAX_READ));
+function bulkBuffer(socket: LegSocket, buffer: Buffer, nread: number): Buffer {
+  let size = buffer.length;
+  if (nread === buffer.length && size < MAX_READ) size = Math.min(2 * size, MAX_READ);
+  if (bulkTotal - socket.bulkSize + size > BULK_BUDGET) size = socket.bulkSize;
+  if (size === 0) return sharedBuffer;
+  bulkTotal += size - socket.bulkSize;
+  socket.bulkSize = size;
+  if (size === buffer.length && buffer !== sharedBuffer && socket.peer.writableLength === 0) {
+    return buffer;
   }
-  if (buffer !== sharedBuffer && peer.writableLength === 0) return buffer;
-  return Buffer.allocUnsafeSlow(buffer.length);
+  return Buffer.allocUnsafeSlow(size);
+}
+
+/** The socket reads through the shared buffer again (a short read), or has closed. */
+export function leaveBulk(socket: LegSocket): void {
+  bulkTotal -= socket.bulkSize;
+  socket.bulkSize = 0;
+}
+
+/** What the bulk buffers of all sockets take together (tests). */
+export function bulkBytes(): number {
+  return bulkTotal;
 }
 
 /** Reading through 'data' events: clients accepted by Node's own net.Server. */

@@ -6,6 +6,7 @@ import { describe, test } from 'node:test';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { startForwarder } from '../src/forwarder.js';
 import type { PlannedForward } from '../src/plan.js';
+import { BULK_BUDGET, bulkBytes } from '../src/read-buffer.js';
 import { Relay } from '../src/relay.js';
 import { dial, observe, REMOTE, serve, sha256, waitFor } from './helpers/sockets.js';
 
@@ -107,6 +108,51 @@ describe('the read path', () => {
       assert.deepEqual([outcome.bytes, outcome.sha256], [data.length, sha256(data)]);
     });
   }
+
+  test('bulk buffers of all connections together stay within their budget, none left after', async (t) => {
+    // 48 streams into clients that do not read yet: each upstream leg reads on, a bigger buffer
+    // each time, until the client's socket buffers fill, and then holds its next buffer. At
+    // 1 MiB each that would be 48 MiB, over the budget.
+    const streams = 48;
+    const data = randomBytes(8 * MiB);
+    const target = await serve(t, (socket) => {
+      void sendSlices(socket, data, MiB).then(() => socket.end());
+    });
+    const forwarder = await startForwarder(planned(target.port));
+    t.after(() => forwarder.close());
+    const clients = Array.from({ length: streams }, () => {
+      const client = dial(t, forwarder.addresses[0]?.port ?? 0);
+      client.pause();
+      return client;
+    });
+    let peak = 0;
+    let last = -1;
+    let still = 0; // samples, 10 ms apart, without a byte moving
+    await waitFor(
+      'linkfwd to stop reading from every upstream',
+      () => {
+        peak = Math.max(peak, bulkBytes());
+        const { bytesOut, active } = forwarder.stats();
+        still = bytesOut === last && active === streams ? still + 1 : 0;
+        last = bytesOut;
+        return still >= 20;
+      },
+      20_000,
+    );
+    const outcomes = clients.map((client) => observe(client));
+    const sample = setInterval(() => {
+      peak = Math.max(peak, bulkBytes());
+    }, 1);
+    t.after(() => clearInterval(sample));
+    for (const outcome of await Promise.all(outcomes)) {
+      assert.deepEqual([outcome.bytes, outcome.sha256], [data.length, sha256(data)]);
+    }
+    clearInterval(sample);
+    assert.ok(peak > BULK_BUDGET / 2, `bulk reads in use (peak ${peak} bytes)`);
+    assert.ok(peak <= BULK_BUDGET, `peak ${peak} bytes over the budget of ${BULK_BUDGET}`);
+    await waitFor('the connections released', () => forwarder.stats().active === 0);
+    assert.equal(bulkBytes(), 0);
+  });
 
   test("clients of Node's own net.Server (no accept hook) are relayed alike", async (t) => {
     // Where a Node lacks the listening handle's `onconnection`, clients come through the

@@ -138,6 +138,10 @@ export function integrityCases(scale: Scale): void {
       figure(t, scale, `${clients}: aggregate throughput each way`, moved / took, 'MiB/s');
       figure(t, scale, `${clients}: linkfwd peak RSS`, peak / MIB, 'MiB');
       figure(t, scale, `${clients}: linkfwd peak open fds (limit ${nofile})`, peakFds);
+      // What busy connections may hold: the bulk read budget (32 MiB) twice over, a 64 KiB
+      // chunk queued each way per connection, and the heap. Megabytes per connection fail.
+      const bound = 160 * MIB + scale.clients * 256 * 1024;
+      assert.ok(peak < bound, `linkfwd peak RSS ${peak / MIB} MiB, over ${bound / MIB} MiB`);
     });
   });
 }
