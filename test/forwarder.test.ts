@@ -380,7 +380,7 @@ describe('limits', () => {
 
   test('idleTimeout resets a transfer stalled by a reader that stopped', quick, async (t) => {
     if (!(await resetBehindDataIsReported(t))) {
-      t.skip('this kernel reports a RST behind unread data as a clean end (gVisor)');
+      t.skip('this kernel reports a RST behind unread data as a clean end: no reset to observe');
       return;
     }
     // More than the kernel buffers of both hops hold, so that linkfwd itself has bytes queued.
