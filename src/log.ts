@@ -32,7 +32,7 @@ export function loadDebug(): Promise<DebugModule> {
 // A library user's DEBUG=linkfwd:* works without the CLI. One getenv(), not an enumeration.
 if (process.env.DEBUG) void loadDebug();
 
-export type DebugChannel = (formatter: string, ...args: unknown[]) => void;
+type DebugChannel = (formatter: string, ...args: unknown[]) => void;
 
 function channel(namespace: string): DebugChannel {
   let instance: Debugger | undefined;
