@@ -1,6 +1,6 @@
 /**
  * `npm run build` (after `tsc`): the CLI as one CommonJS file, `dist/linkfwd.cjs` (the npm bin),
- * bundled by esbuild from src/bin.ts with its dependencies. Node then compiles one file at
+ * bundled by esbuild from src/cli/bin.ts with its dependencies. Node then compiles one file at
  * start-up instead of ~70 ES modules (yargs and its dependencies), and CommonJS spares it the
  * ES module loader: together most of linkfwd's start-up time. `dist/bin.js` becomes a stub that
  * loads it, for `node dist/bin.js`. The library (`dist/index.js`) stays the `tsc` output. The
@@ -37,10 +37,10 @@ const noArgsert: Plugin = {
   },
 };
 
-/** Bundles src/bin.ts into one CommonJS file, runnable by `node` or as a single executable. */
+/** Bundles src/cli/bin.ts into one CommonJS file, runnable by `node` or as a single executable. */
 export async function bundleCli(outfile: string): Promise<void> {
   await build({
-    entryPoints: [resolve(ROOT, 'src/bin.ts')],
+    entryPoints: [resolve(ROOT, 'src/cli/bin.ts')],
     outfile,
     bundle: true,
     platform: 'node',

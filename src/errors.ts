@@ -32,6 +32,8 @@ export const ERROR_CODES = {
   ERR_LINKFWD_COMMAND_NOT_FOUND: EXIT_NOT_FOUND,
   /** The command exists but cannot be executed (EACCES, a directory, a bad binary). */
   ERR_LINKFWD_COMMAND_NOT_EXECUTABLE: EXIT_NOT_EXECUTABLE,
+  /** The system could not start the app (EAGAIN, ENOMEM, EMFILE) or refused its command. */
+  ERR_LINKFWD_SPAWN: EXIT_LINKFWD_FAILED,
   /** Any other failure inside linkfwd. */
   ERR_LINKFWD_INTERNAL: EXIT_LINKFWD_FAILED,
 } as const;
@@ -43,8 +45,6 @@ export interface LinkfwdErrorOptions {
   origin?: string | undefined;
   /** The underlying error, usually a Node system error. */
   cause?: unknown;
-  /** Overrides the status implied by `code`. */
-  exitStatus?: number;
 }
 
 export class LinkfwdError extends Error {
@@ -57,7 +57,7 @@ export class LinkfwdError extends Error {
   constructor(code: LinkfwdErrorCode, message: string, options: LinkfwdErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
-    this.exitStatus = options.exitStatus ?? ERROR_CODES[code];
+    this.exitStatus = ERROR_CODES[code];
     this.origin = options.origin;
   }
 }

@@ -1,14 +1,13 @@
-export { formatDuration, parseDuration } from './duration.js';
+/**
+ * linkfwd's library: the public API, and nothing else. Loading it allocates nothing and
+ * registers nothing; each mechanism is made on first use.
+ */
 export {
   ERROR_CODES,
-  EXIT_LINKFWD_FAILED,
-  EXIT_NOT_EXECUTABLE,
-  EXIT_NOT_FOUND,
   isLinkfwdError,
   LinkfwdError,
   type LinkfwdErrorCode,
 } from './errors.js';
-export { type ChildOutcome, commandError, exitStatusOf } from './exit-status.js';
 export {
   type Forwarder,
   type ForwarderGroup,
@@ -16,45 +15,37 @@ export {
   type ForwardStats,
   startForwarder,
   startForwarders,
-} from './forwarder.js';
-export {
-  type Env,
-  type LinkEnvResult,
-  type LinkForward,
-  parseLinkEnv,
-  type SkippedVariable,
-} from './link-env.js';
+  type WaitOptions,
+  waitForTargets,
+} from './forward/index.js';
 export type { Logger } from './log.js';
 export {
-  DEFAULT_BIND,
-  DEFAULT_EXCLUDE,
-  describeOrigin,
-  type ListenAddress,
-  normalizeAlias,
-  type Plan,
-  type PlanInput,
-  type PlannedForward,
-  planForwards,
-} from './plan.js';
-export { formatPlanTable, type PlanJson, planToJson } from './print.js';
-export { type RunOptions, run } from './run.js';
-export { FORWARDED_SIGNALS, TERMINAL_SIGNALS, TERMINATING_SIGNALS } from './signals.js';
-export {
   type Endpoint,
+  type Env,
   type ForwardSource,
   type ForwardSpec,
   formatEndpoint,
   formatForwardSpec,
+  type LinkEnvResult,
+  type LinkForward,
+  type ListenAddress,
   type ParseSpecOptions,
+  type Plan,
+  type PlanInput,
+  type PlanJson,
+  type PlannedForward,
   parseForwardSpec,
-} from './spec.js';
+  parseLinkEnv,
+  planForwards,
+  planToJson,
+  type SkippedVariable,
+} from './plan/index.js';
+export { type RunOptions, run } from './run.js';
 export {
-  installSignalRouter,
+  type ChildOutcome,
+  exitStatusOf,
   type ProcessLike,
-  type SignalRouter,
-  type SignalRouterOptions,
   type Supervised,
   type SuperviseOptions,
-  superviseChild,
-} from './supervisor.js';
-export { type WaitOptions, waitForTargets } from './wait.js';
+  supervise,
+} from './supervise/index.js';

@@ -29,8 +29,14 @@ export function loadDebug(): Promise<DebugModule> {
   return loading;
 }
 
-// A library user's DEBUG=linkfwd:* works without the CLI. One getenv(), not an enumeration.
-if (process.env.DEBUG) void loadDebug();
+/**
+ * Loads `debug` if this process has `DEBUG` set, so that a library user's `DEBUG=linkfwd:*`
+ * works without the CLI. Called by the library's entry points, never at import. One getenv(),
+ * not an enumeration.
+ */
+export function loadDebugIfWanted(): Promise<unknown> {
+  return process.env.DEBUG ? loadDebug() : Promise.resolve();
+}
 
 type DebugChannel = (formatter: string, ...args: unknown[]) => void;
 

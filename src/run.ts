@@ -1,15 +1,32 @@
-import type { Settings } from './config.js';
 import { LinkfwdError } from './errors.js';
-import { commandError, exitStatusOf } from './exit-status.js';
-import { type ForwarderGroup, startForwarders } from './forwarder.js';
-import type { Env } from './link-env.js';
-import { debugForward, debugSupervisor, type Logger, silentLogger } from './log.js';
-import { describeOrigin, type Plan, type PlannedForward, planForwards } from './plan.js';
-import { formatPlanTable, planToJson } from './print.js';
-import { signalNumber } from './signals.js';
-import { type ForwardSpec, formatEndpoint, parseForwardSpec } from './spec.js';
-import { installSignalRouter, type ProcessLike, superviseChild } from './supervisor.js';
-import { waitForTargets } from './wait.js';
+import { type ForwarderGroup, startForwarders, waitForTargets } from './forward/index.js';
+import {
+  debugForward,
+  debugSupervisor,
+  type Logger,
+  loadDebugIfWanted,
+  silentLogger,
+} from './log.js';
+import { DEFAULTS, type Settings } from './options/index.js';
+import {
+  describeOrigin,
+  type Env,
+  type ForwardSpec,
+  formatEndpoint,
+  formatPlanTable,
+  type Plan,
+  type PlannedForward,
+  parseForwardSpec,
+  planForwards,
+  planToJson,
+} from './plan/index.js';
+import {
+  exitStatusOf,
+  installSignalRouter,
+  type ProcessLike,
+  signalNumber,
+  superviseChild,
+} from './supervise/index.js';
 
 /** Everything `linkfwd` does, as options. Durations are in milliseconds. */
 export interface RunOptions extends Omit<Partial<Settings>, 'specs'> {
@@ -35,13 +52,14 @@ export interface RunOptions extends Omit<Partial<Settings>, 'specs'> {
 /**
  * What the CLI does: plan the forwards, bind them all (explicit ones all-or-nothing), optionally
  * wait for the targets, run the app with its signals forwarded, tear everything down when it
- * exits and resolve with the status to exit with (SPEC §5.6). Forward-only mode (no command)
+ * exits and resolve with the status to exit with (README: "Signals and exit status"). Forward-only mode (no command)
  * serves until SIGTERM, SIGINT or SIGHUP and resolves with 0.
  *
  * @throws {LinkfwdError} when linkfwd itself fails (status 125) or the command cannot be run
  *   (127, 126); everything opened is closed first. Never calls `process.exit`.
  */
 export async function run(options: RunOptions = {}): Promise<number> {
+  await loadDebugIfWanted();
   const env = options.env ?? process.env;
   const logger = options.logger ?? silentLogger;
   const plan = planRun(options, env);
@@ -106,8 +124,11 @@ export async function run(options: RunOptions = {}): Promise<number> {
     }
     const supervised = superviseChild({ command, args, env, router, logger });
     const outcome = await supervised.exited;
-    if (outcome.error !== undefined) throw commandError(command, outcome.error);
-    debugSupervisor('app exited: code %s, signal %s', outcome.code, outcome.signal);
+    if (outcome.kind === 'failed') throw outcome.error;
+    debugSupervisor(
+      'app %s',
+      outcome.kind === 'exited' ? `exited ${outcome.code}` : outcome.signal,
+    );
     return exitStatusOf(outcome);
   } finally {
     await forwarders?.close();
@@ -144,7 +165,7 @@ async function waitUnlessTerminated(
   });
   try {
     await waitForTargets(forwards, {
-      timeout: options.waitTimeout ?? 30_000,
+      timeout: options.waitTimeout ?? DEFAULTS.waitTimeout,
       connectTimeout: options.connectTimeout,
       signal: stop.signal,
     });

@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import type { PlanJson } from '../src/print.js';
+import type { PlanJson } from '../src/plan/print.js';
 import { cleanEnv, ROOT, runCli } from './helpers/cli.js';
 import { readEnvFile } from './helpers/env-file.js';
 

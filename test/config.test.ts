@@ -1,14 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import {
-  mergeSettings,
-  parseBindAddress,
-  parseCount,
-  parseSwitch,
-  settingsFromEnv,
-  splitList,
-} from '../src/config.js';
-import { formatDuration, parseDuration } from '../src/duration.js';
+import { formatDuration, parseDuration } from '../src/options/duration.js';
+import { mergeSettings, settingsFromEnv } from '../src/options/settings.js';
+import { parseBindAddress, parseCount, parseSwitch, splitList } from '../src/options/values.js';
 
 describe('parseDuration', () => {
   const rows: [string, number][] = [

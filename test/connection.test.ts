@@ -1,13 +1,12 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { createServer, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { describe, test } from 'node:test';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
-import { startForwarder } from '../src/forwarder.js';
-import type { PlannedForward } from '../src/plan.js';
-import { BULK_BUDGET, bulkBytes } from '../src/read-buffer.js';
-import { Relay } from '../src/relay.js';
+import { BULK_BUDGET, bulkBytes } from '../src/forward/data-path.js';
+import { startForwarder } from '../src/forward/forwarder.js';
+import type { PlannedForward } from '../src/plan/plan.js';
 import { dial, observe, REMOTE, serve, sha256, waitFor } from './helpers/sockets.js';
 
 const MiB = 1024 * 1024;
@@ -154,24 +153,22 @@ describe('the read path', () => {
     assert.equal(bulkBytes(), 0);
   });
 
-  test("clients of Node's own net.Server (no accept hook) are relayed alike", async (t) => {
+  test("clients of Node's own net.Server (no accept hook) are forwarded alike", async (t) => {
     // Where a Node lacks the listening handle's `onconnection`, clients come through the
     // 'connection' event as Node's sockets, read through 'data' events.
     const reply = randomBytes(4 * MiB);
     const target = await serve(t, (socket) => socket.on('end', () => socket.end(reply)).resume());
-    const relay = new Relay(planned(target.port), {});
-    const server = createServer({ allowHalfOpen: true, pauseOnConnect: true }, relay.accept);
-    server.listen({ host: '127.0.0.1', port: 0 });
-    await once(server, 'listening');
-    t.after(() => new Promise((resolve) => server.close(resolve)));
+    const forwarder = await startForwarder(planned(target.port), { acceptPath: 'fallback' });
+    t.after(() => forwarder.close());
+    assert.equal(forwarder.acceptPath, 'fallback');
     const request = randomBytes(4 * MiB);
-    const client = dial(t, (server.address() as { port: number }).port);
+    const client = dial(t, forwarder.addresses[0]?.port ?? 0);
     const seen = observe(client);
     client.end(request);
     const outcome = await seen;
     assert.deepEqual([outcome.sha256, outcome.ended], [sha256(reply), true]);
-    await waitFor('the connection released', () => relay.stats().active === 0);
-    const { accepted, bytesIn, bytesOut } = relay.stats();
+    await waitFor('the connection released', () => forwarder.stats().active === 0);
+    const { accepted, bytesIn, bytesOut } = forwarder.stats();
     assert.deepEqual([accepted, bytesIn, bytesOut], [1, request.length, reply.length]);
   });
 });

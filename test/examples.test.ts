@@ -6,8 +6,8 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import type { PlanJson } from '../src/print.js';
-import { formatEndpoint } from '../src/spec.js';
+import type { PlanJson } from '../src/plan/print.js';
+import { formatEndpoint } from '../src/plan/spec.js';
 import { cleanEnv, ROOT, runCli, runProgram } from './helpers/cli.js';
 import {
   type DockerRun,

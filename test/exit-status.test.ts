@@ -1,34 +1,37 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { LinkfwdErrorCode } from '../src/errors.js';
-import { type ChildOutcome, commandError, exitStatusOf } from '../src/exit-status.js';
+import { type ChildOutcome, commandError, exitStatusOf } from '../src/supervise/exit-status.js';
 
 function errno(code: string): NodeJS.ErrnoException {
   return Object.assign(new Error(`spawn cmd ${code}`), { code, syscall: 'spawn cmd', path: 'cmd' });
 }
 
+function failed(code: string): ChildOutcome {
+  return { kind: 'failed', error: commandError('cmd', errno(code)) };
+}
+
 describe('exitStatusOf', () => {
   const rows: [string, ChildOutcome, number][] = [
-    ['code 0', { code: 0, signal: null }, 0],
-    ['code 1', { code: 1, signal: null }, 1],
-    ['code 42', { code: 42, signal: null }, 42],
-    ['code 125 (the app may use it too)', { code: 125, signal: null }, 125],
-    ['code 255', { code: 255, signal: null }, 255],
-    ['SIGHUP', { code: null, signal: 'SIGHUP' }, 129],
-    ['SIGINT', { code: null, signal: 'SIGINT' }, 130],
-    ['SIGQUIT', { code: null, signal: 'SIGQUIT' }, 131],
-    ['SIGABRT', { code: null, signal: 'SIGABRT' }, 134],
-    ['SIGKILL', { code: null, signal: 'SIGKILL' }, 137],
-    ['SIGSEGV', { code: null, signal: 'SIGSEGV' }, 139],
-    ['SIGTERM', { code: null, signal: 'SIGTERM' }, 143],
-    ['ENOENT', { code: null, signal: null, error: errno('ENOENT') }, 127],
-    ['EACCES', { code: null, signal: null, error: errno('EACCES') }, 126],
-    ['EISDIR', { code: null, signal: null, error: errno('EISDIR') }, 126],
-    ['ENOEXEC', { code: null, signal: null, error: errno('ENOEXEC') }, 126],
-    ['EPERM', { code: null, signal: null, error: errno('EPERM') }, 126],
-    ['ENOTDIR', { code: null, signal: null, error: errno('ENOTDIR') }, 126],
-    ['EAGAIN', { code: null, signal: null, error: errno('EAGAIN') }, 125],
-    ['neither code nor signal', { code: null, signal: null }, 125],
+    ['code 0', { kind: 'exited', code: 0 }, 0],
+    ['code 1', { kind: 'exited', code: 1 }, 1],
+    ['code 42', { kind: 'exited', code: 42 }, 42],
+    ['code 125 (the app may use it too)', { kind: 'exited', code: 125 }, 125],
+    ['code 255', { kind: 'exited', code: 255 }, 255],
+    ['SIGHUP', { kind: 'killed', signal: 'SIGHUP' }, 129],
+    ['SIGINT', { kind: 'killed', signal: 'SIGINT' }, 130],
+    ['SIGQUIT', { kind: 'killed', signal: 'SIGQUIT' }, 131],
+    ['SIGABRT', { kind: 'killed', signal: 'SIGABRT' }, 134],
+    ['SIGKILL', { kind: 'killed', signal: 'SIGKILL' }, 137],
+    ['SIGSEGV', { kind: 'killed', signal: 'SIGSEGV' }, 139],
+    ['SIGTERM', { kind: 'killed', signal: 'SIGTERM' }, 143],
+    ['ENOENT', failed('ENOENT'), 127],
+    ['EACCES', failed('EACCES'), 126],
+    ['EISDIR', failed('EISDIR'), 126],
+    ['ENOEXEC', failed('ENOEXEC'), 126],
+    ['EPERM', failed('EPERM'), 126],
+    ['ENOTDIR', failed('ENOTDIR'), 126],
+    ['EAGAIN', failed('EAGAIN'), 125],
   ];
   for (const [name, outcome, status] of rows) {
     test(`${name} → ${status}`, () => {
@@ -68,14 +71,8 @@ describe('commandError', () => {
       126,
       'cannot run "x": operation not permitted',
     ],
-    ['EMFILE', 'x', 'ERR_LINKFWD_INTERNAL', 125, 'cannot run "x": too many open files'],
-    [
-      'ERR_INVALID_ARG_VALUE',
-      '',
-      'ERR_LINKFWD_INTERNAL',
-      125,
-      'cannot run "": ERR_INVALID_ARG_VALUE',
-    ],
+    ['EMFILE', 'x', 'ERR_LINKFWD_SPAWN', 125, 'cannot run "x": too many open files'],
+    ['ERR_INVALID_ARG_VALUE', '', 'ERR_LINKFWD_SPAWN', 125, 'cannot run "": ERR_INVALID_ARG_VALUE'],
   ];
   for (const [code, command, errorCode, status, message] of rows) {
     test(`${code} → ${errorCode}`, () => {
@@ -86,7 +83,7 @@ describe('commandError', () => {
       assert.equal(error.message, message);
       assert.equal(error.origin, command);
       assert.equal(error.cause, cause);
-      assert.equal(exitStatusOf({ code: null, signal: null, error: cause }), status);
+      assert.equal(exitStatusOf({ kind: 'failed', error }), status);
     });
   }
 

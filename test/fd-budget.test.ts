@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, type TestContext, test } from 'node:test';
-import { FdBudget } from '../src/fd-budget.js';
+import { FdBudget } from '../src/forward/fd-budget.js';
 
 /** A stand-in for `/proc/self`: a `limits` file and an `fd` directory of `open + 1` entries. */
 function fakeProc(t: TestContext, limits: string | undefined, open: number): string {

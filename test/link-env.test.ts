@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { parseLinkEnv } from '../src/link-env.js';
+import { parseLinkEnv } from '../src/plan/link-env.js';
 import { readEnvFile } from './helpers/env-file.js';
 
 const summary = (env: Record<string, string>) => {

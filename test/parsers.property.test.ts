@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { settingsFromEnv } from '../src/config.js';
-import { parseDuration } from '../src/duration.js';
 import { LinkfwdError } from '../src/errors.js';
-import { parseLinkEnv } from '../src/link-env.js';
-import { planForwards } from '../src/plan.js';
-import { formatForwardSpec, parseForwardSpec } from '../src/spec.js';
+import { parseDuration } from '../src/options/duration.js';
+import { settingsFromEnv } from '../src/options/settings.js';
+import { parseLinkEnv } from '../src/plan/link-env.js';
+import { planForwards } from '../src/plan/plan.js';
+import { formatForwardSpec, parseForwardSpec } from '../src/plan/spec.js';
 
 /** Runs `fn`: a value or a LinkfwdError is fine, anything else (a crash) fails the property. */
 function valueOrLinkfwdError(fn: () => unknown): boolean {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { type PlanInput, planForwards } from '../src/plan.js';
-import { parseForwardSpec } from '../src/spec.js';
+import { type PlanInput, planForwards } from '../src/plan/plan.js';
+import { parseForwardSpec } from '../src/plan/spec.js';
 import { readEnvFile } from './helpers/env-file.js';
 
 const flag = (text: string) => parseForwardSpec(text, { source: 'flag' });

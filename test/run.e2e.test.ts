@@ -6,7 +6,7 @@ import { connect, createServer } from 'node:net';
 import { constants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { FORWARDED_SIGNALS, TERMINAL_SIGNALS } from '../src/signals.js';
+import { FORWARDED_SIGNALS, TERMINAL_SIGNALS } from '../src/supervise/signals.js';
 import { cleanEnv, linkfwdCommand, runCli } from './helpers/cli.js';
 import { fixture, startLinkfwd, within } from './helpers/process.js';
 import { echoServer, freePort, REMOTE, serve, waitFor } from './helpers/sockets.js';

@@ -15,7 +15,7 @@ import {
   TERMINAL_SIGNALS,
   TERMINATING_SIGNALS,
   UNHANDLED_SIGNALS,
-} from '../src/signals.js';
+} from '../src/supervise/signals.js';
 import { ROOT } from './helpers/cli.js';
 
 const linux = process.platform === 'linux';
@@ -182,7 +182,7 @@ describe('isForegroundProcess', { skip: linux ? false : 'reads /proc: Linux only
   test('the foreground job of a pseudo-terminal → true', { timeout: 10_000 }, () => {
     // script(1) runs the command as the foreground job of a fresh pty.
     const probe =
-      "import('./src/signals.ts').then((m) => console.log('fg=' + m.isForegroundProcess(process.pid)))";
+      "import('./src/supervise/signals.ts').then((m) => console.log('fg=' + m.isForegroundProcess(process.pid)))";
     const result = spawnSync(
       'script',
       ['-qec', `${process.execPath} --import tsx -e "${probe}"`, '/dev/null'],

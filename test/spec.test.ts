@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { LinkfwdError } from '../src/errors.js';
-import { formatForwardSpec, isLoopback, parseForwardSpec, parsePort } from '../src/spec.js';
+import { isLoopback } from '../src/plan/ip.js';
+import { formatForwardSpec, parseForwardSpec, parsePort } from '../src/plan/spec.js';
 
 describe('parseForwardSpec', () => {
   const good: [string, string | undefined, number, string, number][] = [

@@ -5,20 +5,16 @@ import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { after, before, describe, type TestContext, test } from 'node:test';
-import { commandError, exitStatusOf } from '../src/exit-status.js';
+import { type ChildOptions, superviseChild } from '../src/supervise/child.js';
+import { type ChildOutcome, exitStatusOf } from '../src/supervise/exit-status.js';
+import { installSignalRouter, type ProcessLike } from '../src/supervise/signal-router.js';
 import {
   listenedSignals,
   signalAliases,
   signalNumber,
   TERMINAL_SIGNALS,
   UNHANDLED_SIGNALS,
-} from '../src/signals.js';
-import {
-  installSignalRouter,
-  type ProcessLike,
-  type SuperviseOptions,
-  superviseChild,
-} from '../src/supervisor.js';
+} from '../src/supervise/signals.js';
 import { ROOT } from './helpers/cli.js';
 import { FIXTURES, fixture } from './helpers/process.js';
 import { waitFor } from './helpers/sockets.js';
@@ -246,7 +242,7 @@ describe('superviseChild with a fake spawn', () => {
     const spawnFn = ((...args: unknown[]) => {
       calls.push(args);
       return typeof child === 'function' ? child() : child;
-    }) as unknown as NonNullable<SuperviseOptions['spawn']>;
+    }) as unknown as NonNullable<ChildOptions['spawn']>;
     return { spawnFn, calls };
   }
 
@@ -266,7 +262,7 @@ describe('superviseChild with a fake spawn', () => {
     assert.equal((calls[0] as [string, string[], { env: unknown }])[2].env, env, 'not a copy');
     assert.equal(supervised.child, child);
     child.emit('exit', 3, null);
-    assert.deepEqual(await supervised.exited, { code: 3, signal: null });
+    assert.deepEqual(await supervised.exited, { kind: 'exited', code: 3 });
     router.dispose();
   });
 
@@ -281,7 +277,7 @@ describe('superviseChild with a fake spawn', () => {
       spawn: fakeSpawn(child).spawnFn,
     });
     child.emit('exit', null, 'SIGKILL');
-    assert.deepEqual(await exited, { code: null, signal: 'SIGKILL' });
+    assert.deepEqual(await exited, { kind: 'killed', signal: 'SIGKILL' });
     router.dispose();
   });
 
@@ -316,7 +312,10 @@ describe('superviseChild with a fake spawn', () => {
     });
     const error = Object.assign(new Error('spawn app ENOENT'), { code: 'ENOENT' });
     child.emit('error', error);
-    assert.deepEqual(await exited, { code: null, signal: null, error });
+    const outcome = await exited;
+    assert.equal(outcome.kind, 'failed');
+    assert.equal(outcome.kind === 'failed' && outcome.error.code, 'ERR_LINKFWD_COMMAND_NOT_FOUND');
+    assert.equal(outcome.kind === 'failed' && outcome.error.cause, error);
     router.dispose();
   });
 
@@ -335,7 +334,7 @@ describe('superviseChild with a fake spawn', () => {
     child.emit('error', Object.assign(new Error('kill EPERM'), { code: 'EPERM' }));
     assert.deepEqual(warnings, ['cannot send a signal to the app: EPERM']);
     child.emit('exit', 0, null);
-    assert.deepEqual(await exited, { code: 0, signal: null });
+    assert.deepEqual(await exited, { kind: 'exited', code: 0 });
     router.dispose();
   });
 
@@ -355,7 +354,12 @@ describe('superviseChild with a fake spawn', () => {
     assert.equal(supervised.child.pid, undefined);
     // Signal 0 only probes: a real never-spawned ChildProcess would probe kill(0, 0) and say yes.
     assert.equal(supervised.child.kill(0), false, 'kill() on the stand-in reaches nobody');
-    assert.deepEqual(await supervised.exited, { code: null, signal: null, error });
+    const outcome = await supervised.exited;
+    assert.equal(
+      outcome.kind === 'failed' && outcome.error.code,
+      'ERR_LINKFWD_COMMAND_NOT_EXECUTABLE',
+    );
+    assert.equal(outcome.kind === 'failed' && outcome.error.cause, error);
     assert.doesNotThrow(() => proc.emit('SIGTERM'));
     router.dispose();
   });
@@ -414,7 +418,7 @@ describe('superviseChild with real processes', { concurrency: 4 }, () => {
     test(`exit code ${code} passes through`, REAL, async (t) => {
       const { exited } = supervise(t, fixture('exit-with.mjs', String(code)));
       const outcome = await exited;
-      assert.deepEqual(outcome, { code, signal: null });
+      assert.deepEqual(outcome, { kind: 'exited', code });
       assert.equal(exitStatusOf(outcome), code);
     });
   }
@@ -439,7 +443,7 @@ describe('superviseChild with real processes', { concurrency: 4 }, () => {
       await waitForLine(out!.lines, 'ready');
       child.kill(signal);
       const outcome = await exited;
-      assert.deepEqual(outcome, { code: null, signal });
+      assert.deepEqual(outcome, { kind: 'killed', signal });
       assert.equal(exitStatusOf(outcome), status);
     });
   }
@@ -498,9 +502,10 @@ describe('superviseChild with real processes', { concurrency: 4 }, () => {
       const { child, exited } = supervise(t, [command]);
       const outcome = await exited;
       assert.equal(child.pid, undefined);
-      assert.equal(outcome.error?.code, errno);
+      assert.equal(outcome.kind, 'failed');
+      const error = (outcome as Extract<ChildOutcome, { kind: 'failed' }>).error;
+      assert.equal((error.cause as NodeJS.ErrnoException).code, errno);
       assert.equal(exitStatusOf(outcome), status);
-      const error = commandError(command, outcome.error!);
       assert.equal(error.exitStatus, status);
       assert.equal(error.message, `cannot run ${JSON.stringify(command)}: ${text}`);
     });
@@ -509,7 +514,7 @@ describe('superviseChild with real processes', { concurrency: 4 }, () => {
   test('finds the command on PATH and runs it through its #! line', REAL, async (t) => {
     const path = [FIXTURES, dirname(NODE), process.env.PATH].join(delimiter);
     const { exited } = supervise(t, ['exit-with.mjs', '3'], { PATH: path });
-    assert.deepEqual(await exited, { code: 3, signal: null });
+    assert.deepEqual(await exited, { kind: 'exited', code: 3 });
   });
 
   test('passes argv byte-exact', REAL, async (t) => {
@@ -550,7 +555,7 @@ describe('superviseChild with real processes', { concurrency: 4 }, () => {
       t.after(() => {
         if (isAlive(grandchild)) process.kill(grandchild, 'SIGKILL');
       });
-      assert.deepEqual(await exited, { code: 3, signal: null });
+      assert.deepEqual(await exited, { kind: 'exited', code: 3 });
       assert.ok(isAlive(grandchild), 'the grandchild outlives the app');
     },
   );
@@ -569,7 +574,7 @@ describe('superviseChild with real processes', { concurrency: 4 }, () => {
       await waitForLine(out!.lines, signal);
     }
     proc.emit('SIGTERM');
-    assert.deepEqual(await exited, { code: 7, signal: null });
+    assert.deepEqual(await exited, { kind: 'exited', code: 7 });
     assert.deepEqual(await out!.ended, ['ready', ...order, 'SIGTERM']);
   });
 

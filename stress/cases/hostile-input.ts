@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { describe, test } from 'node:test';
-import { main } from '../../src/cli.js';
+import { main } from '../../src/cli/main.js';
 import { linkfwdCommand } from '../../test/helpers/cli.js';
 import { type EnvironResult, runWithEnviron } from '../../test/helpers/exec-env.js';
 import { raiseOwnLimits } from '../../test/helpers/proc.js';

@@ -1,69 +1,33 @@
-import { Socket, type SocketConstructorOpts } from 'node:net';
-import { leaveBulk, onData, READ_INTO } from './read-buffer.js';
-import type { Relay } from './relay.js';
-
-/** Initial delay of TCP keepalive probes on both legs. */
-export const KEEPALIVE_DELAY = 60_000;
-
-/** What the shared socket handlers need: the connection, the other leg and the direction. */
-interface LegState {
-  connection: Connection;
-  peer: LegSocket;
-  /** Reads here count as bytesIn (client → target), else as bytesOut. */
-  fromClient: boolean;
-  /** The size of its bulk read buffer, 0 while it reads through the shared one (read-buffer.ts). */
-  bulkSize: number;
-}
-
-export type LegSocket = Socket & LegState;
+import type { Socket, TcpSocketConnectOpts } from 'node:net';
+import { newUpstreamLeg } from './accept.js';
+import { type ByteCounters, Leg, leaveBulk, onData } from './data-path.js';
 
 /**
- * Socket options as a null-prototype (dictionary-mode) object. Node's Socket constructor copies
- * its options (`{ ...options }`) and adds properties to the copy; copied from a plain object
- * literal that makes each socket cost ~7 µs to construct in Node 20, from a dictionary ~1.5 µs.
+ * What a connection needs from the forward it belongs to (connections.ts): its settings, its
+ * counters, and where to report dials and the end.
  */
-function socketOptions(options: Record<string, unknown>): SocketConstructorOpts {
-  return Object.assign(Object.create(null), options);
+export interface ConnectionOwner {
+  readonly dialOptions: TcpSocketConnectOpts;
+  /** ms; 0: none. */
+  readonly connectTimeout: number;
+  /** ms; 0: none. */
+  readonly idleTimeout: number;
+  readonly counters: ByteCounters;
+  dialSucceeded(): void;
+  dialFailed(error: unknown): void;
+  /** Called once, when both legs have closed. */
+  released(connection: Connection): void;
 }
 
-/** Options of every upstream socket (the dial itself takes `host`, `port`, `lookup`). */
-const UPSTREAM_OPTIONS = socketOptions({
-  allowHalfOpen: true,
-  noDelay: true,
-  keepAlive: true,
-  keepAliveInitialDelay: KEEPALIVE_DELAY,
-  onread: READ_INTO,
-});
-
-/**
- * A socket of linkfwd's own making, reading through `onread`. Its event handlers are functions
- * shared by every connection that find their state through `this`: no closures per connection.
- */
-class Leg extends Socket implements LegState {
-  connection!: Connection;
-  peer!: LegSocket;
-  fromClient = false;
-  bulkSize = 0;
-}
-
-/**
- * A raw accepted TCP handle (`onconnection` of a listening handle) as a paused client socket
- * that reads through `onread`. Node's net.Server cannot give its sockets `onread`.
- */
-export function clientFromHandle(handle: unknown): LegSocket {
-  const options = { handle, allowHalfOpen: true, pauseOnCreate: true, onread: READ_INTO };
-  const socket = new Leg(socketOptions(options));
-  socket.setNoDelay(true);
-  socket.setKeepAlive(true, KEEPALIVE_DELAY);
-  return socket;
-}
+/** A leg of a connection: the data path's fields, and its connection as `owner`. */
+type ConnectionLeg = Leg & { owner: Connection };
 
 /**
  * One client and its upstream leg. The upstream is dialled at once (server-speaks-first
  * protocols must work) while the client stays paused, so bytes a client sends early wait in the
  * kernel, not in linkfwd, until the target answers.
  *
- * The per-chunk path (read-buffer.ts) is one callback, one counter, one `write()` and, under
+ * The per-chunk path (data-path.ts) is one callback, one counter, one `write()` and, under
  * backpressure, a stopped read until `drain`; nothing per connection beyond the two sockets.
  *
  * Endings: a FIN on one leg becomes `end()` on the other, and each socket closes by itself once
@@ -71,8 +35,8 @@ export function clientFromHandle(handle: unknown): LegSocket {
  * resets the other, so an interrupted transfer never looks like a complete one.
  */
 export class Connection {
-  readonly client: LegSocket;
-  readonly upstream: LegSocket;
+  readonly client: ConnectionLeg;
+  readonly upstream: ConnectionLeg;
   connected = false;
   private openLegs = 2;
   /**
@@ -82,26 +46,27 @@ export class Connection {
   private dialTimer: NodeJS.Timeout | undefined;
 
   /**
-   * `client` is paused: a socket from {@link clientFromHandle}, or one Node's net.Server accepted
-   * with `pauseOnConnect` (read through 'data' events then).
+   * `client` is paused: a leg reading through `onread` (`viaOnread`), or a socket Node's
+   * net.Server accepted with `pauseOnConnect`, read through 'data' events (accept.ts).
    */
   constructor(
-    readonly relay: Relay,
+    readonly owner: ConnectionOwner,
     client: Socket,
+    viaOnread: boolean,
   ) {
-    const upstream = new Leg(UPSTREAM_OPTIONS);
+    const upstream = newUpstreamLeg();
     this.client = bindLeg(client, this, upstream, true);
     this.upstream = bindLeg(upstream, this, this.client, false);
     // Attached before the dial: a socket that emits 'error' without a listener kills linkfwd.
-    if (!(client instanceof Leg)) client.on('data', onData);
+    if (!viaOnread) client.on('data', onData);
     upstream.on('connect', onConnect);
-    if (relay.connectTimeout > 0) {
-      this.dialTimer = setTimeout(dialTimedOut, relay.connectTimeout, this);
+    if (owner.connectTimeout > 0) {
+      this.dialTimer = setTimeout(dialTimedOut, owner.connectTimeout, this);
     }
     // connect() resolves `host` itself for every call (dns.lookup, no cache), so a target name
     // that moves is followed on the next connection.
     try {
-      upstream.connect(relay.dialOptions);
+      upstream.connect(owner.dialOptions);
     } catch (error) {
       // Thrown only for options it rejects (a bad port from a library caller), after it made
       // the socket a handle.
@@ -118,12 +83,12 @@ export class Connection {
 
   upstreamConnected(): void {
     this.connected = true;
-    this.relay.dialSucceeded();
+    this.owner.dialSucceeded();
     this.stopDialTimer();
-    if (this.relay.idleTimeout > 0) {
+    if (this.owner.idleTimeout > 0) {
       // One timer is enough: every byte either way is a read or a write on the client socket,
       // and Node restarts a socket's timer on both.
-      this.client.setTimeout(this.relay.idleTimeout);
+      this.client.setTimeout(this.owner.idleTimeout);
       this.client.on('timeout', onIdle);
     }
     this.client.resume();
@@ -143,7 +108,7 @@ export class Connection {
   }
 
   dialFailed(error: unknown): void {
-    this.relay.dialFailed(error);
+    this.owner.dialFailed(error);
     // RST, not FIN: the app must see ECONNRESET, as if it had dialled the target itself.
     reset(this.client);
   }
@@ -165,21 +130,22 @@ export class Connection {
   legClosed(): void {
     this.stopDialTimer();
     this.openLegs -= 1;
-    if (this.openLegs === 0) this.relay.released(this);
+    if (this.openLegs === 0) this.owner.released(this);
   }
 }
 
 function bindLeg(
   socket: Socket,
   connection: Connection,
-  peer: LegSocket,
+  peer: Leg,
   fromClient: boolean,
-): LegSocket {
-  const leg = socket as LegSocket;
-  leg.connection = connection;
+): ConnectionLeg {
+  const leg = socket as ConnectionLeg;
+  leg.owner = connection;
   leg.peer = peer;
   leg.fromClient = fromClient;
-  if (!(socket instanceof Leg)) leg.bulkSize = 0; // a client of Node's net.Server: no onread
+  leg.counters = connection.owner.counters;
+  if (!(socket instanceof Leg)) leg.bulkSize = 0; // a fallback client: no onread
   leg.on('error', onError);
   leg.on('close', onClose);
   leg.on('end', onEnd);
@@ -187,35 +153,35 @@ function bindLeg(
   return leg;
 }
 
-function onDrain(this: LegSocket): void {
+function onDrain(this: ConnectionLeg): void {
   this.peer.resume();
 }
 
-function onEnd(this: LegSocket): void {
+function onEnd(this: ConnectionLeg): void {
   if (!this.peer.destroyed) this.peer.end();
 }
 
-function onConnect(this: LegSocket): void {
-  this.connection.upstreamConnected();
+function onConnect(this: ConnectionLeg): void {
+  this.owner.upstreamConnected();
 }
 
-function onError(this: LegSocket, error: Error): void {
-  if (this.fromClient || this.connection.connected) reset(this.peer);
-  else this.connection.dialFailed(error);
+function onError(this: ConnectionLeg, error: Error): void {
+  if (this.fromClient || this.owner.connected) reset(this.peer);
+  else this.owner.dialFailed(error);
 }
 
 /** The client's idle timeout. */
-function onIdle(this: LegSocket): void {
-  this.connection.idle();
+function onIdle(this: ConnectionLeg): void {
+  this.owner.idle();
 }
 
 function dialTimedOut(connection: Connection): void {
   connection.dialTimedOut();
 }
 
-function onClose(this: LegSocket): void {
+function onClose(this: ConnectionLeg): void {
   if (this.bulkSize !== 0) leaveBulk(this);
-  this.connection.legClosed();
+  this.owner.legClosed();
 }
 
 /**

@@ -1,28 +1,25 @@
-import { Socket } from 'node:net';
-import { getSystemErrorName } from 'node:util';
-import { Connection, clientFromHandle } from './connection.js';
-import { describeSystemError } from './errors.js';
-import { fdBudget } from './fd-budget.js';
-import type { ForwarderOptions, ForwardStats } from './forwarder.js';
-import { debugForward, type Logger, silentLogger } from './log.js';
-import { describeOrigin, type PlannedForward } from './plan.js';
-import { formatEndpoint } from './spec.js';
-
-const DEFAULT_CONNECT_TIMEOUT = 10_000;
-const DEFAULT_MAX_CONNECTIONS = 4096;
+import type { Socket, TcpSocketConnectOpts } from 'node:net';
+import { describeSystemError } from '../errors.js';
+import { debugForward, type Logger, silentLogger } from '../log.js';
+import { DEFAULTS } from '../options/index.js';
+import { describeOrigin, formatEndpoint, type PlannedForward } from '../plan/index.js';
+import { Connection, type ConnectionOwner } from './connection.js';
+import { type FdBudget, processFdBudget } from './fd-budget.js';
+import type { ForwarderOptions, ForwardStats } from './settings.js';
 
 /**
- * The connection side of one forward: takes each accepted client (or resets it when
- * `maxConnections` are open), dials the target for it, and keeps the counters and the dial
- * warning policy. All state lives here, one instance per forwarder.
+ * The connections of one forward: admits each accepted client (or resets it when
+ * `maxConnections` are open or the open-file limit is near), starts its {@link Connection}, and
+ * keeps the counters and the warning policy. One instance per forwarder.
  */
-export class Relay {
-  readonly dialOptions: { host: string; port: number; lookup?: ForwarderOptions['lookup'] };
+export class ForwardConnections implements ConnectionOwner {
+  readonly dialOptions: TcpSocketConnectOpts;
   readonly connectTimeout: number;
   readonly idleTimeout: number;
   readonly counters = { accepted: 0, bytesIn: 0, bytesOut: 0, rejected: 0 };
   private readonly failedDials: Record<string, number> = {};
   private readonly maxConnections: number;
+  private readonly fds: FdBudget = processFdBudget();
   private readonly logger: Logger;
   /** `-f 5432:db:5432`, `DB_PORT_5432_TCP`: how messages name the forward. */
   private readonly origin: string;
@@ -39,9 +36,9 @@ export class Relay {
     private readonly forward: PlannedForward,
     options: ForwarderOptions,
   ) {
-    this.connectTimeout = options.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT;
-    this.idleTimeout = options.idleTimeout ?? 0;
-    this.maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
+    this.connectTimeout = options.connectTimeout ?? DEFAULTS.connectTimeout;
+    this.idleTimeout = options.idleTimeout ?? DEFAULTS.idleTimeout;
+    this.maxConnections = options.maxConnections ?? DEFAULTS.maxConnections;
     this.logger = options.logger ?? silentLogger;
     this.origin = describeOrigin(forward);
     this.dialOptions = { host: forward.target.host, port: forward.target.port };
@@ -56,32 +53,17 @@ export class Relay {
     };
   }
 
-  /**
-   * A listening handle's `onconnection(status, handle)`: the accepted handle, before Node's
-   * net.Server would wrap it in a socket (see {@link takeAccepts}).
-   */
-  readonly acceptHandle = (status: number, handle: unknown) => {
-    if (status < 0) {
-      const code = getSystemErrorName(status);
-      this.acceptFailed(Object.assign(new Error(`accept ${code}`), { code, errno: status }));
-    } else if (this.connections.size >= this.maxConnections || fdBudget.full) {
-      this.reject(new Socket({ handle } as ConstructorParameters<typeof Socket>[0]));
-    } else {
-      this.admit(clientFromHandle(handle));
-    }
+  /** A listener's client, paused (accept.ts): admitted, or reset when over a limit. */
+  readonly accept = (socket: Socket, viaOnread: boolean) => {
+    if (this.connections.size >= this.maxConnections || this.fds.full) this.reject(socket);
+    else this.admit(socket, viaOnread);
   };
 
-  /** The listeners' `connection` handler; the socket arrives paused (`pauseOnConnect`). */
-  readonly accept = (socket: Socket) => {
-    if (this.connections.size >= this.maxConnections || fdBudget.full) this.reject(socket);
-    else this.admit(socket);
-  };
-
-  private admit(socket: Socket): void {
+  private admit(socket: Socket, viaOnread: boolean): void {
     this.counters.accepted += 1;
     try {
-      this.connections.add(new Connection(this, socket));
-      fdBudget.take();
+      this.connections.add(new Connection(this, socket, viaOnread));
+      this.fds.take();
     } catch (error) {
       // net.connect throws synchronously only for options it rejects (a bad port from a
       // library caller): fail this client like any other dial, never crash the process.
@@ -95,11 +77,11 @@ export class Relay {
     this.counters.rejected += 1;
     if (this.connections.size >= this.maxConnections) {
       const limit = `${this.maxConnections} connections open`;
-      this.report(!this.warnedFull, `${this.origin}: ${limit}, new clients are reset`);
+      this.warnFirst(!this.warnedFull, `${this.origin}: ${limit}, new clients are reset`);
       this.warnedFull = true;
     } else {
-      const limit = `too many open files (limit ${fdBudget.limit})`;
-      this.report(!this.warnedFds, `${this.origin}: ${limit}, new clients are reset`);
+      const limit = `too many open files (limit ${this.fds.limit})`;
+      this.warnFirst(!this.warnedFds, `${this.origin}: ${limit}, new clients are reset`);
       this.warnedFds = true;
     }
     socket.on('error', ignore);
@@ -120,7 +102,7 @@ export class Relay {
     this.failedDials[code] = (this.failedDials[code] ?? 0) + 1;
     const target = formatEndpoint(this.forward.target);
     const why = describeSystemError(error);
-    this.report(!this.dialsFailing, `cannot reach ${target} for ${this.origin}: ${why}`);
+    this.warnFirst(!this.dialsFailing, `cannot reach ${target} for ${this.origin}: ${why}`);
     this.dialsFailing = true;
   }
 
@@ -129,21 +111,21 @@ export class Relay {
   }
 
   /** The listeners' `error` handler: accept() failed (EMFILE, ENFILE); they stay open. */
-  readonly acceptFailed = (error: Error) => {
+  readonly acceptFailed = (error: NodeJS.ErrnoException) => {
     const why = describeSystemError(error);
-    this.report(!this.warnedAccept, `${this.origin}: cannot accept a client: ${why}`);
+    this.warnFirst(!this.warnedAccept, `${this.origin}: cannot accept a client: ${why}`);
     this.warnedAccept = true;
   };
 
   /** The first of its kind is a warning, repeats are debug lines. */
-  private report(first: boolean, message: string) {
+  private warnFirst(first: boolean, message: string) {
     if (first) this.logger.warn(message);
     else debugForward(message);
   }
 
   /** Called once per connection, when both of its sockets have closed. */
   released(connection: Connection): void {
-    if (this.connections.delete(connection)) fdBudget.release();
+    if (this.connections.delete(connection)) this.fds.release();
     if (this.connections.size === 0) this.onDrained?.();
   }
 }

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 /**
  * The environment as linkfwd received it, copied before any dependency loads: `debug` deletes
  * an empty `DEBUG` from `process.env` when it is imported, and the app must get it all the same
- * (SPEC §5.2). Import this module first.
+ * (README: "Signals and exit status"). Import this module first.
  *
  * Read from `/proc/self/environ` where there is one: copying `process.env` reads each variable
  * through getenv(), a scan of the whole environment, so a copy is quadratic (100,000 variables:

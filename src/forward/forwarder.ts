@@ -1,52 +1,26 @@
-import { createServer, isIPv4, type LookupFunction, type Server } from 'node:net';
-import { KEEPALIVE_DELAY } from './connection.js';
-import { describeSystemError, LinkfwdError } from './errors.js';
-import { fdBudget } from './fd-budget.js';
-import { debugForward, type Logger, silentLogger } from './log.js';
-import { describeOrigin, type ListenAddress, type PlannedForward } from './plan.js';
-import { Relay } from './relay.js';
-import { type Endpoint, formatEndpoint, isIPv6 } from './spec.js';
-
-export interface ForwarderOptions {
-  /** Upstream dial timeout in ms, name resolution included (default 10 000; 0 = none). */
-  connectTimeout?: number;
-  /**
-   * Close a connection after this many ms without a byte in either direction (0 or undefined:
-   * never). The close is polite (FIN both ways); a transfer stalled because a reader stopped
-   * reading counts as idle too, and is reset instead, so that it cannot pass for complete.
-   */
-  idleTimeout?: number;
-  /** Live connections per forward, all its listeners together (default 4096); more are reset. */
-  maxConnections?: number;
-  /** {@link startForwarders}: a discovered forward that cannot bind is fatal, not skipped. */
-  strict?: boolean;
-  /** Receives warnings (default: none). */
-  logger?: Logger;
-  /** Resolves the target host name, once per connection (default `dns.lookup`). For tests. */
-  lookup?: LookupFunction;
-}
-
-/** A live snapshot of one forward's counters. */
-export interface ForwardStats {
-  /** Clients taken on and dialled for (those reset for `maxConnections` are not counted). */
-  accepted: number;
-  /** Connections open now, dialling included. */
-  active: number;
-  /** Failed upstream dials by errno code (`ECONNREFUSED`, `ETIMEDOUT`, `ENOTFOUND`, ...). */
-  failedDials: Record<string, number>;
-  /** Bytes read from clients (client → target). */
-  bytesIn: number;
-  /** Bytes read from the target (target → client). */
-  bytesOut: number;
-  /** Clients reset because `maxConnections` were open, or the open-file limit was near. */
-  rejected: number;
-}
+import { createServer, isIPv4, isIPv6, type Server } from 'node:net';
+import { describeSystemError, LinkfwdError } from '../errors.js';
+import { debugForward, loadDebugIfWanted, silentLogger } from '../log.js';
+import {
+  describeOrigin,
+  type Endpoint,
+  formatEndpoint,
+  type ListenAddress,
+  type PlannedForward,
+} from '../plan/index.js';
+import { type AcceptPath, SERVER_OPTIONS, takeClients } from './accept.js';
+import { ForwardConnections } from './connections.js';
+import { prepareDataPath } from './data-path.js';
+import { processFdBudget } from './fd-budget.js';
+import type { ForwarderOptions, ForwardStats } from './settings.js';
 
 /** One {@link PlannedForward}, listening. */
 export interface Forwarder {
   readonly forward: PlannedForward;
   /** The addresses actually bound; with port 0, the real port (one for every address). */
   readonly addresses: Endpoint[];
+  /** @internal How its listeners take clients (forward/accept.ts); tests check it. */
+  readonly acceptPath: AcceptPath;
   stats(): ForwardStats;
   /**
    * Stops accepting, resets every live connection (both legs: an interrupted transfer must not
@@ -73,7 +47,8 @@ interface ListenFailure {
 }
 
 /**
- * Binds every listen address of `forward` and forwards each client to its target (SPEC §3, §4).
+ * Binds every listen address of `forward` and forwards each client to its target (README: "How
+ * connections are forwarded").
  * All or none: if one address fails, the ones already bound are closed and the promise rejects.
  * An `optional` address (the default `::1`) failing with EADDRNOTAVAIL or EAFNOSUPPORT (no IPv6
  * on this host) is left out instead. With port 0 every address gets the same ephemeral port.
@@ -87,6 +62,7 @@ export async function startForwarder(
   forward: PlannedForward,
   options: ForwarderOptions = {},
 ): Promise<Forwarder> {
+  await loadDebugIfWanted();
   const started = await tryStart(forward, options);
   if (started instanceof ActiveForwarder) return started;
   throw listenError(forward, started, '');
@@ -103,6 +79,7 @@ export async function startForwarders(
 ): Promise<ForwarderGroup> {
   const forwarders: Forwarder[] = [];
   const skipped: { origin: string; reason: string }[] = [];
+  await loadDebugIfWanted();
   try {
     for (const forward of forwards) {
       const started = await tryStart(forward, options);
@@ -151,26 +128,29 @@ async function tryStart(
 
 class ActiveForwarder implements Forwarder {
   readonly addresses: Endpoint[] = [];
+  acceptPath: AcceptPath;
   private readonly servers: Server[] = [];
-  private readonly relay: Relay;
+  private readonly connections: ForwardConnections;
   private closing: Promise<void> | undefined;
 
   constructor(
     readonly forward: PlannedForward,
     options: ForwarderOptions,
   ) {
-    this.relay = new Relay(forward, options);
+    this.connections = new ForwardConnections(forward, options);
+    this.acceptPath = options.acceptPath ?? 'fast';
   }
 
   stats(): ForwardStats {
-    return this.relay.stats();
+    return this.connections.stats();
   }
 
   close(): Promise<void> {
     // server.close() alone would wait for every live connection to end by itself.
-    this.closing ??= Promise.all([...this.servers.map(closeServer), this.relay.abortAll()]).then(
-      () => {},
-    );
+    this.closing ??= Promise.all([
+      ...this.servers.map(closeServer),
+      this.connections.abortAll(),
+    ]).then(() => {});
     return this.closing;
   }
 
@@ -178,12 +158,13 @@ class ActiveForwarder implements Forwarder {
   async listen(): Promise<ListenFailure | undefined> {
     const { listen } = this.forward;
     const hasIPv4 = listen.some((address) => isIPv4(address.host));
+    prepareDataPath();
     for (let attempt = 1; ; attempt++) {
       let ephemeral: number | undefined;
       let failure: { address: ListenAddress; port: number; error: unknown } | undefined;
       for (const address of listen) {
         const port = address.port === 0 ? (ephemeral ?? 0) : address.port;
-        const server = createServer(SERVER_OPTIONS, this.relay.accept);
+        const server = createServer(SERVER_OPTIONS);
         try {
           await listenOn(server, address.host, port, hasIPv4 && isIPv6(address.host));
         } catch (error) {
@@ -200,15 +181,15 @@ class ActiveForwarder implements Forwarder {
           );
           continue;
         }
-        server.on('error', this.relay.acceptFailed);
-        takeAccepts(server, this.relay);
+        const { accept, acceptFailed } = this.connections;
+        this.acceptPath = takeClients(server, accept, acceptFailed, this.acceptPath);
         const bound = { host: address.host, port: (server.address() as { port: number }).port };
         if (address.port === 0) ephemeral = bound.port;
         this.servers.push(server);
         this.addresses.push(bound);
       }
       if (failure === undefined && this.servers.length > 0) {
-        fdBudget.measure(); // the listeners are open now
+        processFdBudget().measure(); // the listeners are open now
         return undefined;
       }
       await Promise.all(this.servers.splice(0).map(closeServer));
@@ -222,27 +203,6 @@ class ActiveForwarder implements Forwarder {
       return { reason: `cannot listen on ${where}: ${describeSystemError(error)}`, cause: error };
     }
   }
-}
-
-const SERVER_OPTIONS = {
-  allowHalfOpen: true,
-  // Bytes a client sends before the upstream answers stay in the kernel (bounded by the TCP
-  // window), not in linkfwd.
-  pauseOnConnect: true,
-  noDelay: true,
-  keepAlive: true,
-  keepAliveInitialDelay: KEEPALIVE_DELAY,
-};
-
-/**
- * Routes the clients a listener accepts to {@link Relay.acceptHandle} as raw handles, so that
- * linkfwd makes the client sockets itself and can read them through `onread` (Node's net.Server
- * has no such option). `onconnection(status, handle)` is an internal of Node's, unchanged for
- * many major versions; where a Node lacks it, the 'connection' event (Relay.accept) serves.
- */
-function takeAccepts(server: Server, relay: Relay): void {
-  const handle = (server as unknown as { _handle?: { onconnection?: unknown } | null })._handle;
-  if (typeof handle?.onconnection === 'function') handle.onconnection = relay.acceptHandle;
 }
 
 function listenOn(server: Server, host: string, port: number, ipv6Only: boolean): Promise<void> {

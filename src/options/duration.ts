@@ -1,4 +1,4 @@
-import { LinkfwdError } from './errors.js';
+import { LinkfwdError } from '../errors.js';
 
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/;

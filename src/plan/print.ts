@@ -1,9 +1,8 @@
-import { escapeControl } from './log.js';
-import type { Plan } from './plan.js';
-import { describeOrigin } from './plan.js';
+import { escapeControl } from '../log.js';
+import { describeOrigin, type Plan } from './plan.js';
 import { formatEndpoint } from './spec.js';
 
-/** The `--print --json` document (SPEC §2.4). Keys may be added; these are stable. */
+/** The `--print --json` document (README: "--print and --print --json"). Keys may be added; these are stable. */
 export interface PlanJson {
   forwards: {
     listen: { host: string; port: number }[];

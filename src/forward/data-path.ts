@@ -3,8 +3,32 @@
  * onRead directly, which skips Node's 64 KiB allocation per read and the Readable machinery
  * (push, 'data', nextTicks), and hands each chunk to the other leg's `write()`.
  */
-import type { OnReadOpts } from 'node:net';
-import type { LegSocket } from './connection.js';
+import { type OnReadOpts, Socket } from 'node:net';
+
+/** Bytes moved by one forward, counted as they are read. */
+export interface ByteCounters {
+  /** Read from clients (client → target). */
+  bytesIn: number;
+  /** Read from the target (target → client). */
+  bytesOut: number;
+}
+
+/**
+ * One side of a connection, as the data path sees it. Its event handlers are functions shared
+ * by every connection that find their state through `this`: no closures per connection. Fast-
+ * path clients and every upstream are made as `Leg`s (accept.ts); a client accepted by Node's
+ * own net.Server (the fallback) is a plain Socket given the same fields.
+ */
+export class Leg extends Socket {
+  peer!: Leg;
+  /** Reads here count as bytesIn, else as bytesOut. */
+  fromClient = false;
+  /** The size of its bulk read buffer; 0 while it reads through the shared one. */
+  bulkSize = 0;
+  counters!: ByteCounters;
+  /** The connection it belongs to (connection.ts). */
+  owner: unknown = undefined;
+}
 
 /**
  * The read buffer every socket starts with, one for all of them. A read callback runs to its
@@ -12,7 +36,8 @@ import type { LegSocket } from './connection.js';
  * it to write() (a write the kernel does not take at once stays queued and points at its
  * buffer), so the next read, on whatever socket, may overwrite it. No memory per connection.
  */
-const sharedBuffer: Buffer = Buffer.allocUnsafeSlow(64 * 1024);
+let sharedBuffer!: Buffer;
+const SHARED_SIZE = 64 * 1024;
 
 /**
  * A read that fills the shared buffer starts a bulk transfer: the socket reads on into buffers
@@ -33,7 +58,14 @@ export const BULK_BUDGET = 32 * 1024 * 1024;
 let bulkTotal = 0;
 
 /** Set by {@link onRead}, returned by {@link nextReadBuffer}, which Node calls right after it. */
-let nextBuffer: Buffer = sharedBuffer;
+let nextBuffer!: Buffer;
+
+/** Allocates the shared read buffer; called before the first socket reads, not at import. */
+export function prepareDataPath(): void {
+  if (sharedBuffer !== undefined) return;
+  sharedBuffer = Buffer.allocUnsafeSlow(SHARED_SIZE);
+  nextBuffer = sharedBuffer;
+}
 
 /**
  * The `onread` option of every leg linkfwd makes. Node calls `buffer` after every read (and once
@@ -51,9 +83,8 @@ function nextReadBuffer(): Buffer {
  * A chunk read into `buffer`. Returning false stops reading (as `pause()` would) until the peer
  * drains and the connection resumes this socket.
  */
-function onRead(this: LegSocket, nread: number, buffer: Buffer): boolean {
-  const { peer } = this;
-  const { counters } = this.connection.relay;
+function onRead(this: Leg, nread: number, buffer: Buffer): boolean {
+  const { peer, counters } = this;
   if (this.fromClient) counters.bytesIn += nread;
   else counters.bytesOut += nread;
   let chunk: Buffer;
@@ -65,7 +96,7 @@ function onRead(this: LegSocket, nread: number, buffer: Buffer): boolean {
     chunk = nread === buffer.length ? buffer : buffer.subarray(0, nread);
   }
   const flowing = peer.write(chunk);
-  if (nread >= sharedBuffer.length) nextBuffer = bulkBuffer(this, buffer, nread);
+  if (nread >= SHARED_SIZE) nextBuffer = bulkBuffer(this, buffer, nread);
   else if (this.bulkSize !== 0) leaveBulk(this);
   return flowing;
 }
@@ -76,7 +107,7 @@ function onRead(this: LegSocket, nread: number, buffer: Buffer): boolean {
  * whole write at once, else (the queued write keeps it) a fresh one. A short read instead sends
  * the socket back to the shared buffer, so a connection between bursts holds none.
  */
-function bulkBuffer(socket: LegSocket, buffer: Buffer, nread: number): Buffer {
+function bulkBuffer(socket: Leg, buffer: Buffer, nread: number): Buffer {
   let size = buffer.length;
   if (nread === buffer.length && size < MAX_READ) size = Math.min(2 * size, MAX_READ);
   if (bulkTotal - socket.bulkSize + size > BULK_BUDGET) size = socket.bulkSize;
@@ -90,7 +121,7 @@ function bulkBuffer(socket: LegSocket, buffer: Buffer, nread: number): Buffer {
 }
 
 /** The socket reads through the shared buffer again (a short read), or has closed. */
-export function leaveBulk(socket: LegSocket): void {
+export function leaveBulk(socket: Leg): void {
   bulkTotal -= socket.bulkSize;
   socket.bulkSize = 0;
 }
@@ -101,8 +132,8 @@ export function bulkBytes(): number {
 }
 
 /** Reading through 'data' events: clients accepted by Node's own net.Server. */
-export function onData(this: LegSocket, chunk: Buffer): void {
-  const { counters } = this.connection.relay;
+export function onData(this: Leg, chunk: Buffer): void {
+  const { counters } = this;
   if (this.fromClient) counters.bytesIn += chunk.length;
   else counters.bytesOut += chunk.length;
   if (!this.peer.write(chunk)) this.pause();

@@ -1,10 +1,14 @@
 import { connect } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { formatDuration } from './duration.js';
-import { describeSystemError, LinkfwdError } from './errors.js';
-import { debugSupervisor } from './log.js';
-import { describeOrigin, type PlannedForward } from './plan.js';
-import { type Endpoint, formatEndpoint } from './spec.js';
+import { describeSystemError, LinkfwdError } from '../errors.js';
+import { debugForward } from '../log.js';
+import { DEFAULTS, formatDuration } from '../options/index.js';
+import {
+  describeOrigin,
+  type Endpoint,
+  formatEndpoint,
+  type PlannedForward,
+} from '../plan/index.js';
 
 export interface WaitOptions {
   /** Give up after this many milliseconds. */
@@ -34,14 +38,17 @@ export async function waitForTargets(
 
   const poll = async (key: string, forward: PlannedForward) => {
     for (let attempt = 1; ; attempt++) {
-      const limit = Math.min(options.connectTimeout ?? 10_000, Math.max(deadline - Date.now(), 1));
+      const limit = Math.min(
+        options.connectTimeout ?? DEFAULTS.connectTimeout,
+        Math.max(deadline - Date.now(), 1),
+      );
       const failure = await probe(forward.target, limit, signal);
       if (failure === undefined) {
         down.delete(key);
-        debugSupervisor('%s is up (%s)', key, describeOrigin(forward));
+        debugForward('%s is up (%s)', key, describeOrigin(forward));
         return;
       }
-      debugSupervisor(
+      debugForward(
         'waiting for %s (%s): %s, attempt %d',
         key,
         describeOrigin(forward),

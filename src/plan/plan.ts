@@ -1,9 +1,8 @@
-import { isIPv4 } from 'node:net';
-import { LinkfwdError, type LinkfwdErrorCode } from './errors.js';
+import { LinkfwdError, type LinkfwdErrorCode } from '../errors.js';
+import { debugPlan } from '../log.js';
+import { isIPv4, isLoopback, normalizeAddress } from './ip.js';
 import { compareNames, type Env, parseLinkEnv, type SkippedVariable } from './link-env.js';
-import { debugPlan } from './log.js';
-import type { Endpoint, ForwardSource, ForwardSpec } from './spec.js';
-import { formatEndpoint, isLoopback, normalizeAddress } from './spec.js';
+import { type Endpoint, type ForwardSource, type ForwardSpec, formatEndpoint } from './spec.js';
 
 /** A listen address of a planned forward. */
 export interface ListenAddress extends Endpoint {
@@ -70,7 +69,7 @@ export function describeOrigin(forward: Pick<PlannedForward, 'origin' | 'source'
 }
 
 /**
- * Turns specs and link variables into the forwards to open (SPEC §2.3–§2.4). Pure: it binds
+ * Turns specs and link variables into the forwards to open (README: "Explicit, discovered, and conflicts"). Pure: it binds
  * nothing and reads only its input. Never throws for bad input; fatal problems are returned in
  * `errors` so that `--print` can still show the plan.
  *

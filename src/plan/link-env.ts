@@ -1,5 +1,5 @@
-import type { Endpoint } from './spec.js';
-import { isIPv6, isValidHost, parsePort } from './spec.js';
+import { isIPv6 } from './ip.js';
+import { type Endpoint, isValidHost, parsePort } from './spec.js';
 
 /** An environment: `process.env` or any record of strings. */
 export type Env = Readonly<Record<string, string | undefined>>;

@@ -1,5 +1,5 @@
-import { isIPv4, isIPv6 as netIsIPv6 } from 'node:net';
-import { LinkfwdError } from './errors.js';
+import { LinkfwdError } from '../errors.js';
+import { isIPLiteral, isIPv6 } from './ip.js';
 
 /** A TCP endpoint. `host` never carries brackets: `::1`, not `[::1]`. */
 export interface Endpoint {
@@ -47,19 +47,6 @@ export function parsePort(text: string, allowZero = false): number | undefined {
   return port;
 }
 
-/**
- * `net.isIPv6`, asked only when the text could be an IPv6 literal (every one holds a colon): its
- * first call compiles a large regular expression, about 5 ms of linkfwd's start-up.
- */
-export function isIPv6(host: string): boolean {
-  return host.includes(':') && netIsIPv6(host);
-}
-
-/** True for an IPv4 or IPv6 literal (`net.isIP(host) !== 0`). */
-export function isIPLiteral(host: string): boolean {
-  return isIPv4(host) || isIPv6(host);
-}
-
 /** True for an IPv4 or IPv6 literal or a syntactically valid host name. */
 export function isValidHost(host: string): boolean {
   return isIPLiteral(host) || HOSTNAME.test(host);
@@ -71,7 +58,7 @@ export function formatEndpoint(endpoint: Endpoint): string {
 }
 
 /** Brackets an IPv6 literal so that it can be followed by `:port`. */
-export function formatHost(host: string): string {
+function formatHost(host: string): string {
   return isIPv6(host) ? `[${host}]` : host;
 }
 
@@ -165,26 +152,4 @@ export function parseForwardSpec(text: string, options: ParseSpecOptions = {}): 
 export function formatForwardSpec(spec: Pick<ForwardSpec, 'bind' | 'port' | 'target'>): string {
   const bind = spec.bind === undefined ? '' : `${formatHost(spec.bind)}:`;
   return `${bind}${spec.port}:${formatEndpoint(spec.target)}`;
-}
-
-/** True when `host` is in 127.0.0.0/8 or is `::1` (or an IPv4-mapped loopback). */
-export function isLoopback(host: string): boolean {
-  if (isIPv4(host)) return host.startsWith('127.');
-  if (!isIPv6(host)) return host === 'localhost';
-  const normal = normalizeAddress(host);
-  return normal === '::1' || /^::ffff:127\./.test(normal) || /^::ffff:7f[0-9a-f]{2}:/.test(normal);
-}
-
-/** A canonical form of an IP literal (IPv6 compressed, lower case) for comparisons. */
-export function normalizeAddress(host: string): string {
-  if (!isIPv6(host)) return host.toLowerCase();
-  const zone = host.indexOf('%');
-  const bare = zone === -1 ? host : host.slice(0, zone);
-  try {
-    return (
-      new URL(`http://[${bare}]/`).hostname.slice(1, -1) + (zone === -1 ? '' : host.slice(zone))
-    );
-  } catch {
-    return host.toLowerCase();
-  }
 }

@@ -1,19 +1,14 @@
-import {
-  describeSystemError,
-  ERROR_CODES,
-  EXIT_LINKFWD_FAILED,
-  LinkfwdError,
-  type LinkfwdErrorCode,
-} from './errors.js';
+import { describeSystemError, LinkfwdError, type LinkfwdErrorCode } from '../errors.js';
 import { signalNumber } from './signals.js';
 
-/** How the app ended: the arguments of the child's `exit` event, or the spawn error. */
-export interface ChildOutcome {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  /** Set when the app could not be started; `code` and `signal` are then null. */
-  error?: NodeJS.ErrnoException;
-}
+/** How the app ended. */
+export type ChildOutcome =
+  /** It exited with `code`. */
+  | { kind: 'exited'; code: number }
+  /** It was killed by `signal`. */
+  | { kind: 'killed'; signal: NodeJS.Signals }
+  /** It could not be started; `error.cause` is the system's error. */
+  | { kind: 'failed'; error: LinkfwdError };
 
 /** Spawn errors that mean "found, but cannot be executed" (the shell's 126), with their text. */
 const NOT_EXECUTABLE: Readonly<Record<string, string>> = {
@@ -38,14 +33,14 @@ function classifySpawnError(error: NodeJS.ErrnoException): {
     return { code: 'ERR_LINKFWD_COMMAND_NOT_FOUND', text: 'command not found' };
   const text = NOT_EXECUTABLE[errno];
   if (text !== undefined) return { code: 'ERR_LINKFWD_COMMAND_NOT_EXECUTABLE', text };
-  return { code: 'ERR_LINKFWD_INTERNAL', text: describeSystemError(error) };
+  return { code: 'ERR_LINKFWD_SPAWN', text: describeSystemError(error) };
 }
 
 /**
  * The error to report when the app could not be started: `ERR_LINKFWD_COMMAND_NOT_FOUND`
  * (127) for ENOENT — also when the file exists but its `#!` interpreter does not, as in the
  * shell — `ERR_LINKFWD_COMMAND_NOT_EXECUTABLE` (126) for EACCES, a directory and other exec
- * failures, `ERR_LINKFWD_INTERNAL` (125) when the system could not start any process
+ * failures, `ERR_LINKFWD_SPAWN` (125) when the system could not start any process
  * (EAGAIN, ENOMEM, EMFILE) or the command was invalid. The OS error is the `cause`.
  */
 export function commandError(command: string, error: NodeJS.ErrnoException): LinkfwdError {
@@ -57,14 +52,17 @@ export function commandError(command: string, error: NodeJS.ErrnoException): Lin
 }
 
 /**
- * The status linkfwd exits with (SPEC §5.6): the app's exit code N, or 128 + the signal's
- * number when it was killed — computed, never re-raised, since as PID 1 a re-raised signal
- * is ignored and would read as 0. A spawn error gives 127 or 126 (see {@link commandError}).
+ * The status linkfwd exits with: the app's exit code N, or 128 + the signal's number when it
+ * was killed — computed, never re-raised, since as PID 1 a re-raised signal is ignored and
+ * would read as 0. An app that could not be started gives its error's status (127, 126, 125).
  */
 export function exitStatusOf(outcome: ChildOutcome): number {
-  if (outcome.error !== undefined) return ERROR_CODES[classifySpawnError(outcome.error).code];
-  if (outcome.code !== null) return outcome.code;
-  if (outcome.signal !== null) return 128 + signalNumber(outcome.signal);
-  // Node reports one of the two on every exit; reaching here is a bug in the caller.
-  return EXIT_LINKFWD_FAILED;
+  switch (outcome.kind) {
+    case 'exited':
+      return outcome.code;
+    case 'killed':
+      return 128 + signalNumber(outcome.signal);
+    case 'failed':
+      return outcome.error.exitStatus;
+  }
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-import { main } from './cli.js';
-// First: the environment is copied before `debug` (loaded by cli.js) can change it.
+// First: the environment is copied before `debug` (loaded by main.js) can change it.
 import { receivedEnv } from './env-snapshot.js';
+import { main } from './main.js';
 
 // A closed stderr (EPIPE) must not kill linkfwd while the app runs.
 process.stderr.on('error', () => {});

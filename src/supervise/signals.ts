@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { constants } from 'node:os';
 
 /**
- * The signal policy (SPEC §5.3): which signals linkfwd listens for and which it passes on to
+ * The signal policy (README: "Signals and exit status"): which signals linkfwd listens for and which it passes on to
  * the app. Only {@link isForegroundProcess} touches the system (it reads `/proc`).
  */
 

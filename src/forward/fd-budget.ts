@@ -49,8 +49,13 @@ export class FdBudget {
   }
 }
 
-/** The budget of this process. */
-export const fdBudget = new FdBudget();
+let processBudget: FdBudget | undefined;
+
+/** The budget of this process, shared by every forwarder; made on first use. */
+export function processFdBudget(): FdBudget {
+  processBudget ??= new FdBudget();
+  return processBudget;
+}
 
 /** The soft `Max open files` of `/proc/self/limits`. */
 function readOpenFileLimit(path: string): number {

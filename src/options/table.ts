@@ -1,0 +1,251 @@
+/**
+ * Every command-line option, once: its flag, its `LINKFWD_*` variable, how its text is parsed,
+ * its default, its help group and its description. The yargs parser, the environment reader,
+ * `--help`, the library's defaults and the README's option table (checked by a test) all come
+ * from here.
+ */
+import {
+  DEFAULT_BIND,
+  DEFAULT_EXCLUDE,
+  type ForwardSpec,
+  parseForwardSpec,
+} from '../plan/index.js';
+import { parseDuration } from './duration.js';
+import { parseBindAddress, parseCount } from './values.js';
+
+/** Where a value was given: a flag (`--connect-timeout`) or a variable (`LINKFWD_...`). */
+export type OptionSource = 'flag' | 'env';
+
+/** `T`: what `parse` gives for one text; `D`: the value (a list option's is `T[]`). */
+export interface OptionDef<T, D = T> {
+  /** The long flag, without dashes. */
+  flag: string;
+  /** A one-letter alias (`-f`). */
+  alias?: string;
+  /** The value's placeholder in help and README (`SPEC`, `DUR`); none for switches. */
+  value?: string;
+  /** The variable that sets the option too; none for options of one invocation (`--print`). */
+  env?: string;
+  /**
+   * `switch` (`--wait`, `LINKFWD_WAIT=1`), `value` (one text), or `list` (repeatable flags;
+   * items split on commas and spaces, in the flag and in the variable alike).
+   */
+  kind: 'switch' | 'value' | 'list';
+  /** Text to value; `name` (the flag or variable) goes into error messages. */
+  parse?: (text: string, name: string, source: OptionSource) => T;
+  /** The value the library uses when the option is not given. */
+  default?: D;
+  /** The default as the help text and the README table show it. */
+  defaultText: string;
+  group: 'Forwards:' | 'Connections:' | 'Start-up:' | 'Output:';
+  describe: string;
+}
+
+const text = (value: string) => value;
+const duration = (value: string, name: string) => parseDuration(value, name);
+const spec = (value: string, _name: string, source: OptionSource): ForwardSpec =>
+  parseForwardSpec(value, { source });
+
+/** The options that are settings: each has a variable and reaches {@link Settings}. */
+export const SETTING_OPTIONS = {
+  specs: {
+    flag: 'forward',
+    alias: 'f',
+    value: 'SPEC',
+    env: 'LINKFWD_FORWARD',
+    kind: 'list',
+    parse: spec,
+    defaultText: 'none',
+    group: 'Forwards:',
+    describe: 'forward [BIND:]PORT:HOST:PORT (repeatable)',
+  } satisfies OptionDef<ForwardSpec>,
+  links: {
+    flag: 'links',
+    env: 'LINKFWD_LINKS',
+    kind: 'switch',
+    default: true,
+    defaultText: 'on',
+    group: 'Forwards:',
+    describe: 'scan link variables (--no-links: off)',
+  } satisfies OptionDef<boolean>,
+  only: {
+    flag: 'only',
+    value: 'ALIAS',
+    env: 'LINKFWD_ONLY',
+    kind: 'list',
+    parse: text,
+    defaultText: 'all',
+    group: 'Forwards:',
+    describe: 'use only these link aliases (repeatable, comma ok)',
+  } satisfies OptionDef<string>,
+  exclude: {
+    flag: 'exclude',
+    value: 'ALIAS',
+    env: 'LINKFWD_EXCLUDE',
+    kind: 'list',
+    parse: text,
+    default: DEFAULT_EXCLUDE,
+    defaultText: 'KUBERNETES',
+    group: 'Forwards:',
+    describe: 'ignore these link aliases, besides the default',
+  } satisfies OptionDef<string, readonly string[]>,
+  bind: {
+    flag: 'bind',
+    value: 'ADDR',
+    env: 'LINKFWD_BIND',
+    kind: 'list',
+    parse: parseBindAddress,
+    default: DEFAULT_BIND,
+    defaultText: '127.0.0.1 and ::1',
+    group: 'Forwards:',
+    describe: 'listen address for specs without one (repeatable)',
+  } satisfies OptionDef<string, readonly string[]>,
+  strict: {
+    flag: 'strict',
+    env: 'LINKFWD_STRICT',
+    kind: 'switch',
+    default: false,
+    defaultText: 'off',
+    group: 'Forwards:',
+    describe: 'problems with discovered forwards are fatal',
+  } satisfies OptionDef<boolean>,
+  connectTimeout: {
+    flag: 'connect-timeout',
+    value: 'DUR',
+    env: 'LINKFWD_CONNECT_TIMEOUT',
+    kind: 'value',
+    parse: duration,
+    default: 10_000,
+    defaultText: '10s',
+    group: 'Connections:',
+    describe: 'upstream dial timeout',
+  } satisfies OptionDef<number>,
+  idleTimeout: {
+    flag: 'idle-timeout',
+    value: 'DUR',
+    env: 'LINKFWD_IDLE_TIMEOUT',
+    kind: 'value',
+    parse: duration,
+    default: 0,
+    defaultText: '0 (off)',
+    group: 'Connections:',
+    describe: 'close connections idle this long',
+  } satisfies OptionDef<number>,
+  maxConnections: {
+    flag: 'max-connections',
+    value: 'N',
+    env: 'LINKFWD_MAX_CONNECTIONS',
+    kind: 'value',
+    parse: parseCount,
+    default: 4096,
+    defaultText: '4096 per forward',
+    group: 'Connections:',
+    describe: 'per forward; beyond it new clients are reset',
+  } satisfies OptionDef<number>,
+  wait: {
+    flag: 'wait',
+    env: 'LINKFWD_WAIT',
+    kind: 'switch',
+    default: false,
+    defaultText: 'off',
+    group: 'Start-up:',
+    describe: 'wait until every target accepts TCP before starting the app',
+  } satisfies OptionDef<boolean>,
+  waitTimeout: {
+    flag: 'wait-timeout',
+    value: 'DUR',
+    env: 'LINKFWD_WAIT_TIMEOUT',
+    kind: 'value',
+    parse: duration,
+    default: 30_000,
+    defaultText: '30s',
+    group: 'Start-up:',
+    describe: 'give up waiting after this long (exit 125)',
+  } satisfies OptionDef<number>,
+} as const;
+
+/** Options of one invocation only: no variable, no setting. */
+export const OUTPUT_OPTIONS = {
+  print: {
+    flag: 'print',
+    kind: 'switch',
+    defaultText: '',
+    group: 'Output:',
+    describe: 'print the plan and exit',
+  },
+  json: {
+    flag: 'json',
+    kind: 'switch',
+    defaultText: '',
+    group: 'Output:',
+    describe: 'with --print: one JSON object',
+  },
+  verbose: {
+    flag: 'verbose',
+    alias: 'v',
+    kind: 'switch',
+    defaultText: '',
+    group: 'Output:',
+    describe: 'debug lines on stderr',
+  },
+  quiet: {
+    flag: 'quiet',
+    alias: 'q',
+    kind: 'switch',
+    defaultText: '',
+    group: 'Output:',
+    describe: 'no warnings',
+  },
+  help: {
+    flag: 'help',
+    alias: 'h',
+    kind: 'switch',
+    defaultText: '',
+    group: 'Output:',
+    describe: 'show this help',
+  },
+  version: {
+    flag: 'version',
+    alias: 'V',
+    kind: 'switch',
+    defaultText: '',
+    group: 'Output:',
+    describe: 'show the version',
+  },
+} as const satisfies Record<string, OptionDef<never>>;
+
+/** The one table: settings first, then the options of one invocation. */
+export const OPTIONS: Readonly<Record<string, OptionDef<unknown, unknown>>> = {
+  ...SETTING_OPTIONS,
+  ...OUTPUT_OPTIONS,
+};
+
+type SettingKey = keyof typeof SETTING_OPTIONS;
+type ValueOf<K extends SettingKey> = (typeof SETTING_OPTIONS)[K] extends { kind: 'switch' }
+  ? boolean
+  : (typeof SETTING_OPTIONS)[K] extends { kind: 'list'; parse: (...a: never[]) => infer T }
+    ? T[]
+    : (typeof SETTING_OPTIONS)[K] extends { parse: (...a: never[]) => infer T }
+      ? T
+      : never;
+
+/**
+ * linkfwd's settings, from flags, `LINKFWD_*` variables and defaults (flags beat env, env beats
+ * defaults). Durations are in milliseconds. `undefined` means "not set here".
+ */
+export type Settings = { specs: ForwardSpec[] } & {
+  [K in Exclude<SettingKey, 'specs'>]?: ValueOf<K> | undefined;
+};
+
+/** What the library uses for a setting nobody gave. */
+export const DEFAULTS = {
+  links: SETTING_OPTIONS.links.default,
+  exclude: SETTING_OPTIONS.exclude.default,
+  bind: SETTING_OPTIONS.bind.default,
+  strict: SETTING_OPTIONS.strict.default,
+  connectTimeout: SETTING_OPTIONS.connectTimeout.default,
+  idleTimeout: SETTING_OPTIONS.idleTimeout.default,
+  maxConnections: SETTING_OPTIONS.maxConnections.default,
+  wait: SETTING_OPTIONS.wait.default,
+  waitTimeout: SETTING_OPTIONS.waitTimeout.default,
+} as const;

@@ -1,0 +1,42 @@
+import { LinkfwdError } from '../errors.js';
+import { isIPLiteral } from '../plan/index.js';
+
+/** Splits `a, b c` and repeated flags (`--only a,b --only c`) into `['a', 'b', 'c']`. */
+export function splitList(values: readonly string[] | string | undefined): string[] | undefined {
+  if (values === undefined) return undefined;
+  const list = (typeof values === 'string' ? [values] : values).flatMap((v) => v.split(/[\s,]+/));
+  return list.filter((item) => item !== '');
+}
+
+/** `1`/`true`/`yes`/`on` and `0`/`false`/`no`/`off` (any case); empty means unset. */
+export function parseSwitch(text: string, name: string): boolean | undefined {
+  if (text.trim() === '') return undefined;
+  const value = text.trim().toLowerCase();
+  if (['1', 'true', 'yes', 'on'].includes(value)) return true;
+  if (['0', 'false', 'no', 'off'].includes(value)) return false;
+  throw usage(`${name}: expected 1 or 0, got ${JSON.stringify(text)}`, name);
+}
+
+/** A positive whole number (`--max-connections`). */
+export function parseCount(text: string, name: string): number {
+  if (!/^[1-9][0-9]{0,8}$/.test(text.trim())) {
+    throw usage(`${name}: expected a positive whole number, got ${JSON.stringify(text)}`, name);
+  }
+  return Number(text.trim());
+}
+
+/** An IP literal to listen on; brackets around IPv6 are allowed. Host names are refused. */
+export function parseBindAddress(text: string, name: string): string {
+  const host = text.startsWith('[') && text.endsWith(']') ? text.slice(1, -1) : text;
+  if (!isIPLiteral(host)) {
+    throw usage(
+      `${name}: ${JSON.stringify(text)} is not an IP address (e.g. 127.0.0.1, ::1, 0.0.0.0)`,
+      name,
+    );
+  }
+  return host;
+}
+
+function usage(message: string, origin: string): LinkfwdError {
+  return new LinkfwdError('ERR_LINKFWD_USAGE', message, { origin });
+}

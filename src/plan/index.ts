@@ -1,0 +1,13 @@
+/**
+ * The plan stage, pure: argv and environment in, the forwards to open out. Nothing here opens
+ * a socket, starts a process, sets a timer or reads `process.env`.
+ */
+export { isIPLiteral, isIPv6 } from './ip.js';
+export type { Env, LinkEnvResult, LinkForward, SkippedVariable } from './link-env.js';
+export { parseLinkEnv } from './link-env.js';
+export type { ListenAddress, Plan, PlanInput, PlannedForward } from './plan.js';
+export { DEFAULT_BIND, DEFAULT_EXCLUDE, describeOrigin, planForwards } from './plan.js';
+export type { PlanJson } from './print.js';
+export { formatPlanTable, planToJson } from './print.js';
+export type { Endpoint, ForwardSource, ForwardSpec, ParseSpecOptions } from './spec.js';
+export { formatEndpoint, formatForwardSpec, parseForwardSpec } from './spec.js';

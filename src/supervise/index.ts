@@ -1,0 +1,13 @@
+/**
+ * The supervising stage: the app's process, the signal policy and router, exit statuses.
+ * Processes and signals only: it opens no socket.
+ */
+export type { Supervised } from './child.js';
+export { superviseChild } from './child.js';
+export type { ChildOutcome } from './exit-status.js';
+export { exitStatusOf } from './exit-status.js';
+export type { ProcessLike, SignalRouter } from './signal-router.js';
+export { installSignalRouter } from './signal-router.js';
+export { signalNumber } from './signals.js';
+export type { SuperviseOptions } from './supervise.js';
+export { supervise } from './supervise.js';
