@@ -7,9 +7,9 @@
 /** Exit status when linkfwd itself failed (usage, bad spec, bind failure, wait timeout). */
 export const EXIT_LINKFWD_FAILED = 125;
 /** Exit status when the command was found but could not be executed. */
-export const EXIT_NOT_EXECUTABLE = 126;
+const EXIT_NOT_EXECUTABLE = 126;
 /** Exit status when the command was not found. */
-export const EXIT_NOT_FOUND = 127;
+const EXIT_NOT_FOUND = 127;
 
 export const ERROR_CODES = {
   /** Bad command line or configuration: unknown option, bad value, nothing to do. */

@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
+import { isIPv4 as netIsIPv4, isIPv6 as netIsIPv6 } from 'node:net';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { LinkfwdError } from '../src/errors.js';
 import { parseDuration } from '../src/options/duration.js';
 import { settingsFromEnv } from '../src/options/settings.js';
+import { isIPv4, isIPv6 } from '../src/plan/ip.js';
 import { parseLinkEnv } from '../src/plan/link-env.js';
 import { planForwards } from '../src/plan/plan.js';
 import { formatForwardSpec, parseForwardSpec } from '../src/plan/spec.js';
@@ -151,5 +153,24 @@ test('settingsFromEnv and parseDuration give a value or a LinkfwdError', () => {
       },
     ),
     { numRuns: NUM_RUNS },
+  );
+});
+
+test("the plan's IP literal checks agree with node:net's", () => {
+  const ipish = fc.string({
+    unit: fc.constantFrom(...'0123456789abcdefABCDEF:.%[]-xz'),
+    maxLength: 45,
+  });
+  const text = fc.oneof(fc.ipV4(), fc.ipV4Extended(), fc.ipV6(), ipish, fc.string());
+  for (const sample of ['01.2.3.4', '::ffff:1.2.3.4', 'fe80::1%eth0', '::%:', '1::2::3', '[::1]']) {
+    assert.equal(isIPv6(sample), netIsIPv6(sample), sample);
+    assert.equal(isIPv4(sample), netIsIPv4(sample), sample);
+  }
+  fc.assert(
+    fc.property(
+      text,
+      (host) => isIPv4(host) === netIsIPv4(host) && isIPv6(host) === netIsIPv6(host),
+    ),
+    { numRuns: NUM_RUNS * 10 },
   );
 });

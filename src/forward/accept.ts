@@ -25,7 +25,7 @@ import { getSystemErrorName } from 'node:util';
 import { Leg, READ_INTO } from './data-path.js';
 
 /** Initial delay of TCP keepalive probes on both legs. */
-export const KEEPALIVE_DELAY = 60_000;
+const KEEPALIVE_DELAY = 60_000;
 
 /** Which way a listener takes its clients. */
 export type AcceptPath = 'fast' | 'fallback';

@@ -2,7 +2,6 @@
  * The forwarding stage: listeners, accepting, connections and the data path, the open-file
  * budget, and waiting for targets. Sockets only: it starts no process and knows no signal.
  */
-export type { AcceptPath } from './accept.js';
 export type { Forwarder, ForwarderGroup } from './forwarder.js';
 export { startForwarder, startForwarders } from './forwarder.js';
 export type { ForwarderOptions, ForwardStats } from './settings.js';

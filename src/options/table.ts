@@ -165,7 +165,7 @@ export const SETTING_OPTIONS = {
 } as const;
 
 /** Options of one invocation only: no variable, no setting. */
-export const OUTPUT_OPTIONS = {
+const OUTPUT_OPTIONS = {
   print: {
     flag: 'print',
     kind: 'switch',

@@ -57,7 +57,7 @@ export const DEFAULT_BIND: readonly string[] = ['127.0.0.1', '::1'];
 export const DEFAULT_EXCLUDE: readonly string[] = ['KUBERNETES'];
 
 /** `MY-db` → `MY_DB`: aliases compare case-insensitively, `-` equal to `_`. */
-export function normalizeAlias(alias: string): string {
+function normalizeAlias(alias: string): string {
   return alias.toUpperCase().replaceAll('-', '_');
 }
 
@@ -130,7 +130,7 @@ export function planForwards(input: PlanInput): Plan {
       if (skip.kind === 'unsupported') {
         debugPlan('%s skipped: %s', skip.origin, skip.reason);
       } else {
-        report(
+        warnOrFail(
           plan,
           input.strict,
           'ERR_LINKFWD_BAD_LINK_VARIABLE',
@@ -224,7 +224,7 @@ function settleDiscovered(
         kind: 'conflict',
       });
     }
-    report(
+    warnOrFail(
       plan,
       strict,
       'ERR_LINKFWD_DISCOVERED_CONFLICT',
@@ -236,7 +236,7 @@ function settleDiscovered(
 }
 
 /** A warning, or with `--strict` an error. */
-function report(
+function warnOrFail(
   plan: Plan,
   strict: boolean | undefined,
   code: LinkfwdErrorCode,
@@ -267,7 +267,7 @@ function sameEndpoint(a: Endpoint, b: Endpoint): boolean {
 }
 
 /** Two forwards collide when any of their listen addresses would fight over one socket. */
-export function overlaps(a: PlannedForward, b: PlannedForward): boolean {
+function overlaps(a: PlannedForward, b: PlannedForward): boolean {
   return a.listen.some((x) => b.listen.some((y) => addressesOverlap(x, y)));
 }
 

@@ -6,7 +6,7 @@ export type { Supervised } from './child.js';
 export { superviseChild } from './child.js';
 export type { ChildOutcome } from './exit-status.js';
 export { exitStatusOf } from './exit-status.js';
-export type { ProcessLike, SignalRouter } from './signal-router.js';
+export type { ProcessLike } from './signal-router.js';
 export { installSignalRouter } from './signal-router.js';
 export { signalNumber } from './signals.js';
 export type { SuperviseOptions } from './supervise.js';
