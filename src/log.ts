@@ -11,6 +11,8 @@ export interface Logger {
   warn(message: string): void;
   /** linkfwd is about to fail. Always shown. */
   error(message: string): void;
+  /** What linkfwd is doing, when nothing else would say it (forward-only mode). Not with `--quiet`. */
+  info?(message: string): void;
 }
 
 let debugModule: DebugModule | undefined;
@@ -66,7 +68,10 @@ export function streamLogger(
   const write = (message: string) => {
     stream.write(`linkfwd: ${escapeControl(message)}\n`);
   };
-  return { warn: options.quiet === true ? () => {} : write, error: write };
+  const quiet = () => {};
+  return options.quiet === true
+    ? { warn: quiet, error: write, info: quiet }
+    : { warn: write, error: write, info: write };
 }
 
 /**

@@ -22,6 +22,7 @@ import {
 } from './plan/index.js';
 import {
   exitStatusOf,
+  findSetpriv,
   installSignalRouter,
   type ProcessLike,
   signalNumber,
@@ -69,9 +70,8 @@ export async function run(options: RunOptions = {}): Promise<number> {
     out.write(
       options.print === 'json' ? `${JSON.stringify(planToJson(plan))}\n` : formatPlanTable(plan),
     );
-    if (plan.errors[0] !== undefined) throw plan.errors[0];
-    return 0;
   }
+  // --print ends with the status the start-up would have before binding.
   if (plan.errors[0] !== undefined) throw plan.errors[0];
   const [command, ...args] = options.command ?? [];
   if (command === undefined && plan.forwards.length === 0) {
@@ -80,6 +80,7 @@ export async function run(options: RunOptions = {}): Promise<number> {
       'nothing to do: no command and nothing to forward (see --help)',
     );
   }
+  if (options.print !== undefined) return 0;
 
   // Signal listeners go in before anything is bound: a SIGTERM during start-up must close the
   // listeners and exit 128+n, not kill linkfwd with the default action or start the app.
@@ -95,12 +96,11 @@ export async function run(options: RunOptions = {}): Promise<number> {
     });
     for (const { forward, addresses } of forwarders.forwarders) {
       const where = addresses.map(formatEndpoint).join(', ');
-      debugForward(
-        'listening on %s → %s (%s)',
-        where,
-        formatEndpoint(forward.target),
-        describeOrigin(forward),
-      );
+      const line = `${where} → ${formatEndpoint(forward.target)} (${describeOrigin(forward)})`;
+      debugForward('listening on %s', line);
+      // Forward-only mode says where it listens, as `kubectl port-forward` does: with nothing
+      // else on the terminal, a silent sidecar looks hung. With an app, the app speaks.
+      if (command === undefined) logger.info?.(`forwarding ${line}`);
     }
     options.onListening?.(forwarders);
     const ended = (signal: NodeJS.Signals) => {
@@ -122,7 +122,9 @@ export async function run(options: RunOptions = {}): Promise<number> {
       // What a shell says of an empty command word; Node would refuse it as an argument.
       throw new LinkfwdError('ERR_LINKFWD_COMMAND_NOT_FOUND', 'cannot run "": command not found');
     }
-    const supervised = superviseChild({ command, args, env, router, logger });
+    const setpriv = findSetpriv();
+    if (setpriv === undefined) debugSupervisor('no setpriv: the app outlives a SIGKILL of linkfwd');
+    const supervised = superviseChild({ command, args, env, router, logger, setpriv });
     const outcome = await supervised.exited;
     if (outcome.kind === 'failed') throw outcome.error;
     debugSupervisor(
@@ -148,6 +150,7 @@ function planRun(options: RunOptions, env: Env): Plan {
     exclude: options.exclude,
     bind: options.bind,
     strict: options.strict,
+    allowMissing: options.allowMissing,
   });
 }
 

@@ -66,6 +66,7 @@ describe('linkfwd --print', () => {
       [
         'API_PORT_80_TCP',
         'COREDNS_PORT_53_UDP',
+        'KUBERNETES_PORT_443_TCP',
         'SCTP_1_PORT_777_SCTP',
         'SUPER_IPV6_PORT_8084_UDP',
         'WEB_PORT_80_TCP',
@@ -244,9 +245,12 @@ describe('linkfwd start-up', () => {
     const withoutForward = { ...env };
     delete withoutForward.LINKFWD_FORWARD;
     const print = await runCli(['--print', '--json'], { env: withoutForward });
-    assert.equal(print.status, 0);
+    // Nothing to forward and no command: 125, as the real start-up would.
+    assert.equal(print.status, 125);
     assert.deepEqual(JSON.parse(print.stdout).forwards, []);
-    assert.equal(print.stderr.split('\n').filter(Boolean).length, 4);
+    const lines = print.stderr.split('\n').filter(Boolean);
+    assert.equal(lines.length, 5);
+    assert.match(lines[4] ?? '', /nothing to do/);
     assert.equal(existsSync(marker), false);
   });
 });

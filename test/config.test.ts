@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { formatDuration, parseDuration } from '../src/options/duration.js';
-import { mergeSettings, settingsFromEnv } from '../src/options/settings.js';
+import { mergeSettings, settingsFromEnv, settingsFromFlags } from '../src/options/settings.js';
 import { parseBindAddress, parseCount, parseSwitch, splitList } from '../src/options/values.js';
+import { parseForwardSpec } from '../src/plan/spec.js';
 
 describe('parseDuration', () => {
   const rows: [string, number][] = [
@@ -69,7 +70,7 @@ describe('settings', () => {
   });
 
   test('every LINKFWD_* variable is read', () => {
-    const settings = settingsFromEnv({
+    const { settings, warnings } = settingsFromEnv({
       LINKFWD_FORWARD: '5432:db:5432 6379:cache:6379',
       LINKFWD_LINKS: '0',
       LINKFWD_ONLY: 'db,cache',
@@ -82,7 +83,9 @@ describe('settings', () => {
       LINKFWD_WAIT_TIMEOUT: '5s',
       LINKFWD_STRICT: 'yes',
       LINKFWD_SOMETHING_ELSE: 'ignored',
+      LINKFWD_ALLOW_MISSING: '1',
     });
+    assert.deepEqual(warnings, ['LINKFWD_SOMETHING_ELSE is not a linkfwd variable']);
     assert.deepEqual(
       settings.specs.map((s) => [s.origin, s.source]),
       [
@@ -102,6 +105,7 @@ describe('settings', () => {
       wait: true,
       waitTimeout: 5000,
       strict: true,
+      allowMissing: true,
     });
   });
 
@@ -120,7 +124,7 @@ describe('settings', () => {
   });
 
   test('flags beat env, env beats defaults, specs from both are kept', () => {
-    const env = settingsFromEnv({
+    const { settings: env } = settingsFromEnv({
       LINKFWD_FORWARD: '1:a:1',
       LINKFWD_WAIT: '1',
       LINKFWD_CONNECT_TIMEOUT: '3s',
@@ -130,5 +134,50 @@ describe('settings', () => {
     assert.equal(merged.wait, true);
     assert.equal(merged.specs.length, 1);
     assert.equal(merged.idleTimeout, undefined);
+  });
+
+  test('a bad variable is only a warning when its flag is given', () => {
+    const env = { LINKFWD_CONNECT_TIMEOUT: 'soon', LINKFWD_FORWARD: '1:a:1' };
+    const { settings, warnings } = settingsFromEnv(env, { specs: [], connectTimeout: 1000 });
+    assert.equal(settings.connectTimeout, undefined);
+    assert.equal(settings.specs.length, 1);
+    assert.match(
+      warnings[0] ?? '',
+      /^LINKFWD_CONNECT_TIMEOUT: .*\(ignored: --connect-timeout is given\)$/,
+    );
+    // Specs from both sources are merged, never overridden: a bad one stays an error.
+    assert.throws(
+      () => settingsFromEnv({ LINKFWD_FORWARD: 'x' }, { specs: [parseForwardSpec('1:a:1')] }),
+      {
+        code: 'ERR_LINKFWD_BAD_SPEC',
+      },
+    );
+  });
+
+  test('unknown LINKFWD_* names: the closest known name, or the option without a variable', () => {
+    const { warnings } = settingsFromEnv({
+      LINKFWD_FORWRD: 'x',
+      LINKFWD_JSON: '1',
+      LINKFWD_ZZZZZZZZ: '',
+    });
+    assert.deepEqual(warnings, [
+      'LINKFWD_FORWRD is not a linkfwd variable (did you mean LINKFWD_FORWARD?)',
+      'LINKFWD_JSON is not read: --json has no variable',
+      'LINKFWD_ZZZZZZZZ is not a linkfwd variable',
+    ]);
+  });
+
+  test('-f takes one spec per flag; LINKFWD_FORWARD takes a list', () => {
+    assert.throws(() => settingsFromFlags({ forward: ['5432:d b:5432'] }), {
+      code: 'ERR_LINKFWD_BAD_SPEC',
+      origin: '5432:d b:5432',
+    });
+    assert.throws(() => settingsFromFlags({ forward: [''] }), { code: 'ERR_LINKFWD_BAD_SPEC' });
+    const { settings } = settingsFromEnv({ LINKFWD_FORWARD: '1:a:1, 2:b:2' });
+    assert.deepEqual(
+      settings.specs.map((s) => s.origin),
+      ['1:a:1', '2:b:2'],
+    );
+    assert.deepEqual(settingsFromFlags({ only: ['a,b', 'c'] }).only, ['a', 'b', 'c']);
   });
 });

@@ -147,7 +147,7 @@ test('settingsFromEnv and parseDuration give a value or a LinkfwdError', () => {
       fc.string(),
       (env, duration) => {
         return (
-          valueOrLinkfwdError(() => settingsFromEnv(env)) &&
+          valueOrLinkfwdError(() => settingsFromEnv(env).settings) &&
           valueOrLinkfwdError(() => parseDuration(duration, 'x'))
         );
       },

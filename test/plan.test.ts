@@ -171,10 +171,48 @@ describe('planForwards', () => {
     ]);
   });
 
-  test('--only an alias with no variables warns', () => {
-    assert.deepEqual(planForwards({ env: {}, only: ['nope'] }).warnings, [
-      '--only NOPE: no link variables for this alias',
-    ]);
+  test('--only an alias with no variables is an error; with allowMissing a warning', () => {
+    const plan = planForwards({ env: {}, only: ['nope'] });
+    assert.deepEqual(plan.warnings, []);
+    assert.deepEqual(
+      plan.errors.map((e) => [e.code, e.origin, e.message]),
+      [
+        [
+          'ERR_LINKFWD_USAGE',
+          '--only',
+          '--only NOPE: no link variables for this alias (--allow-missing makes this a warning)',
+        ],
+      ],
+    );
+    const allowed = planForwards({ env: {}, only: ['nope'], allowMissing: true });
+    assert.deepEqual(allowed.errors, []);
+    assert.deepEqual(allowed.warnings, ['--only NOPE: no link variables for this alias']);
+    // Found but excluded is not "missing".
+    const excluded = planForwards({
+      env: { A_PORT_1_TCP: 'tcp://h:1' },
+      only: ['a'],
+      exclude: ['a'],
+    });
+    assert.deepEqual([excluded.errors, excluded.forwards], [[], []]);
+  });
+
+  test('excluded variables are listed as skipped, with the reason', () => {
+    const env = { KUBERNETES_PORT_443_TCP: 'tcp://10.0.0.1:443', X_PORT_1_TCP: 'tcp://h:1' };
+    assert.deepEqual(
+      planForwards({ env, exclude: ['x'] }).skipped.map((s) => [s.origin, s.reason, s.kind]),
+      [
+        ['KUBERNETES_PORT_443_TCP', 'excluded by default', 'excluded'],
+        ['X_PORT_1_TCP', 'excluded by --exclude', 'excluded'],
+      ],
+    );
+  });
+
+  test('--bind addresses one of which covers the other are a conflict', () => {
+    const clash = (bind: string[]) => planForwards({ bind }).errors.map((e) => e.code);
+    assert.deepEqual(clash(['127.0.0.1', '0.0.0.0']), ['ERR_LINKFWD_CONFLICT']);
+    assert.deepEqual(clash(['::', '::1']), ['ERR_LINKFWD_CONFLICT']);
+    assert.deepEqual(clash(['0.0.0.0', '::']), []);
+    assert.deepEqual(clash(['127.0.0.1', '::1', '127.0.0.2']), []);
   });
 
   test('explicit link forwards conflicting with -f are errors', () => {

@@ -149,7 +149,11 @@ describe('PostgreSQL (127.0.0.2 only) through linkfwd', { skip }, () => {
     const origin = `DB_PORT_${port}_TCP`;
     const linkfwd = startLinkfwd(t, ['-v'], { env });
     await linkfwd.waitForStderr(new RegExp(`listening on 127\\.0\\.0\\.1:${port}`));
-    const warnings = () => linkfwd.stderr.split('\n').filter((line) => line.startsWith('linkfwd:'));
+    // Forward-only mode first says where it listens; the warnings follow.
+    const warnings = () =>
+      linkfwd.stderr
+        .split('\n')
+        .filter((line) => line.startsWith('linkfwd:') && !line.startsWith('linkfwd: forwarding '));
     const refused = `linkfwd: cannot reach ${server.host}:${port} for ${origin}: connection refused`;
 
     for (const cycle of [1, 2]) {

@@ -250,7 +250,7 @@ describe('the app as linkfwd runs it', () => {
     assert.match(
       result.stderr,
       new RegExp(
-        `^linkfwd: gave up after 1s waiting for 127\\.0\\.0\\.2:${upstreamPort} \\(-f ${port}:127\\.0\\.0\\.2:${upstreamPort}\\)\\n$`,
+        `^linkfwd: gave up after 1s waiting for 127\\.0\\.0\\.2:${upstreamPort} \\(-f ${port}:127\\.0\\.0\\.2:${upstreamPort}\\): connection refused\\n$`,
       ),
     );
     assert.ok(Date.now() - started < 8000);

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // First: the environment is copied before `debug` (loaded by main.js) can change it.
-import { receivedEnv } from './env-snapshot.js';
+import { nonUtf8Variables, rawCommandLine, receivedEnv } from './env-snapshot.js';
 import { main } from './main.js';
 
 // A closed stderr (EPIPE) must not kill linkfwd while the app runs.
@@ -13,6 +13,8 @@ void main(process.argv.slice(2), {
   env: receivedEnv,
   stdout: process.stdout,
   stderr: process.stderr,
+  nonUtf8Variables,
+  rawCommandLine,
 }).then((status) => {
   process.exitCode = status;
   // Everything is closed by now; a handle left behind must not keep linkfwd (and so the

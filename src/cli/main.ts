@@ -1,5 +1,6 @@
+import { isUtf8 } from 'node:buffer';
 import { EXIT_LINKFWD_FAILED, isLinkfwdError, LinkfwdError } from '../errors.js';
-import { loadDebug, streamLogger } from '../log.js';
+import { type Logger, loadDebug, streamLogger } from '../log.js';
 import { mergeSettings, settingsFromEnv, settingsFromFlags } from '../options/index.js';
 import { run } from '../run.js';
 import { parser } from './parser.js';
@@ -9,6 +10,10 @@ export interface CliIo {
   env: NodeJS.ProcessEnv;
   stdout: NodeJS.WritableStream;
   stderr: NodeJS.WritableStream;
+  /** Names of the variables in `env` that were not valid UTF-8 (cli/env-snapshot.ts). */
+  nonUtf8Variables?: readonly string[];
+  /** The last `count` words of the process's command line as bytes, where known. */
+  rawCommandLine?: (count: number) => Buffer[] | undefined;
 }
 
 /**
@@ -22,7 +27,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
   // Errors are shown whatever `-q` says; only warnings wait for the parsed options.
   const errors = streamLogger(io.stderr);
   try {
-    const y = parser(argv, (message, error) => {
+    const y = parser(argv, helpWidth(io.stdout), (message, error) => {
       throw new LinkfwdError('ERR_LINKFWD_USAGE', `${message} (see --help)`, { cause: error });
     });
     const args = await y.parseAsync();
@@ -39,12 +44,16 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
       const createDebug = await loadDebug();
       if (verbose) createDebug.enable(['linkfwd:*', io.env.DEBUG].filter(Boolean).join(','));
     }
+    const logger = streamLogger(io.stderr, { quiet: args.quiet === true });
     const flags = settingsFromFlags(args as Parameters<typeof settingsFromFlags>[0]);
-    const { specs, ...settings } = mergeSettings(flags, settingsFromEnv(io.env));
+    const fromEnv = settingsFromEnv(io.env, flags);
+    for (const warning of fromEnv.warnings) logger.warn(warning);
+    const { specs, ...settings } = mergeSettings(flags, fromEnv.settings);
     if (args.json === true && args.print !== true) {
       throw new LinkfwdError('ERR_LINKFWD_USAGE', '--json goes with --print');
     }
     const command = ((args['--'] ?? []) as unknown[]).map(String);
+    if (command.length > 0) warnNonUtf8(io, command.length, logger);
     return await run({
       ...settings,
       forwards: specs,
@@ -52,7 +61,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
       env: childEnv,
       print: args.print === true ? (args.json === true ? 'json' : 'table') : undefined,
       stdout: io.stdout,
-      logger: streamLogger(io.stderr, { quiet: args.quiet === true }),
+      logger,
     });
   } catch (error) {
     if (isLinkfwdError(error)) {
@@ -65,4 +74,26 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     if (verbose && error instanceof Error && error.stack) io.stderr.write(`${error.stack}\n`);
     return EXIT_LINKFWD_FAILED;
   }
+}
+
+/**
+ * Node hands the app strings: bytes that are not valid UTF-8, in an argument or a variable,
+ * reach it as U+FFFD. Say so once, naming the positions and names, never the values.
+ */
+function warnNonUtf8(io: CliIo, count: number, logger: Logger): void {
+  const words = io.rawCommandLine?.(count) ?? [];
+  const positions = words.flatMap((word, i) => (isUtf8(word) ? [] : [i]));
+  const names = io.nonUtf8Variables ?? [];
+  const parts = [
+    positions.length > 0 && `argument ${positions.join(', ')} of the command (0 is the command)`,
+    names.length > 0 && `variable ${names.join(', ')}`,
+  ].filter(Boolean);
+  if (parts.length === 0) return;
+  logger.warn(`${parts.join(' and ')}: not valid UTF-8; the app receives U+FFFD for those bytes`);
+}
+
+/** The terminal's width, or 80 when stdout is not a terminal (a pipe, a file). */
+function helpWidth(stdout: NodeJS.WritableStream): number {
+  const { isTTY, columns } = stdout as Partial<NodeJS.WriteStream>;
+  return isTTY === true && columns !== undefined && columns > 0 ? Math.min(columns, 120) : 80;
 }

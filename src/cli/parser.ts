@@ -1,22 +1,48 @@
 import yargs, { type Argv } from 'yargs';
-import { OPTIONS, type OptionDef } from '../options/index.js';
+import { nearest, OPTIONS, type OptionDef } from '../options/index.js';
 
 const USAGE = [
   'Usage:',
-  '  linkfwd [options] [--] <command> [args...]   run the app with its services on localhost',
-  '  linkfwd [options]                            forward only, until SIGTERM/SIGINT',
-  '  linkfwd --print [--json] [options]           show the plan, bind nothing',
+  '  linkfwd [options] [--] <command> [args...]',
+  '      run the app with its services on localhost',
+  '  linkfwd [options]',
+  '      forward only, until SIGTERM, SIGINT or SIGHUP',
+  '  linkfwd --print [--json] [options]',
+  '      show the plan, bind nothing',
   '',
-  'Forwards come from -f specs, LINKFWD_FORWARD and Docker/Kubernetes link variables',
-  '(<ALIAS>_PORT_<N>_TCP=tcp://<host>:<port>). Every option can also be set as LINKFWD_<NAME>.',
+  'Forwards come from -f specs, LINKFWD_FORWARD and Docker or Kubernetes link',
+  'variables (<ALIAS>_PORT_<N>_TCP=tcp://<host>:<port>). The options of the groups',
+  'Forwards, Connections and Start-up can also be set as variables: --wait-timeout',
+  'as LINKFWD_WAIT_TIMEOUT, and so on; switches take 1 or 0.',
 ].join('\n');
 
+/** What a value placeholder means, for the help text. */
+const LABELS: Readonly<Record<string, string>> = {
+  SPEC: 'spec',
+  ALIAS: 'alias',
+  ADDR: 'IP address',
+  DUR: 'duration',
+  N: 'number',
+};
+
 /** Help text of one option: its description and, where there is one worth saying, the default. */
-function describe(def: OptionDef<unknown>): string {
+function describe(def: OptionDef<unknown, unknown>): string {
+  const label = def.value === undefined ? '' : ` [${LABELS[def.value] ?? def.value}]`;
   const quiet = ['', 'none', 'all', 'off'];
-  return quiet.includes(def.defaultText)
-    ? def.describe
-    : `${def.describe} [default: ${def.defaultText}]`;
+  const fallback = quiet.includes(def.defaultText) ? '' : ` [default: ${def.defaultText}]`;
+  return `${def.describe}${label}${fallback}`;
+}
+
+/** `Unknown argument: forwrd` gains `(did you mean --forward?)`. */
+function suggest(message: string): string {
+  const match = /^Unknown arguments?: (.+)$/.exec(message);
+  if (match?.[1] === undefined) return message;
+  const flags = Object.values(OPTIONS).map((def) => def.flag);
+  const hints = match[1].split(', ').flatMap((word) => {
+    const closest = nearest(word.replace(/^-+/, ''), flags);
+    return closest === undefined ? [] : [`--${closest}`];
+  });
+  return hints.length === 0 ? message : `${message} (did you mean ${hints.join(', ')}?)`;
 }
 
 /**
@@ -24,8 +50,18 @@ function describe(def: OptionDef<unknown>): string {
  * `--` or the first word that is not an option, and hands the rest over untouched (`argv['--']`).
  * Throws the usage error that `fail` makes rather than exiting.
  */
-export function parser(argv: readonly string[], fail: (message: string, error?: Error) => never) {
-  let y: Argv = yargs([...argv])
+export function parser(
+  argv: readonly string[],
+  width: number,
+  fail: (message: string, error?: Error) => never,
+) {
+  // yargs 18 has usageConfiguration; its types (@types/yargs 17) do not know it yet.
+  const withUsage = yargs([...argv]) as Argv & {
+    usageConfiguration(config: { 'hide-types': boolean }): Argv;
+  };
+  // Types are shown by meaning in each description ([duration], [number]), not as [string].
+  let y: Argv = withUsage
+    .usageConfiguration({ 'hide-types': true })
     .scriptName('linkfwd')
     // Our own -h/-V: yargs' built-ins would print and exit from inside the parser.
     .help(false)
@@ -63,8 +99,8 @@ export function parser(argv: readonly string[], fail: (message: string, error?: 
     )
     .strict()
     .exitProcess(false)
-    .wrap(Math.min(100, process.stdout.columns ?? 100))
+    .wrap(width)
     .fail((message: string | undefined, error: Error | undefined) =>
-      fail(message ?? error?.message ?? 'bad usage', error),
+      fail(suggest(message ?? error?.message ?? 'bad usage'), error),
     );
 }

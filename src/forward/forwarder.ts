@@ -200,7 +200,10 @@ class ActiveForwarder implements Forwarder {
       const code = (error as NodeJS.ErrnoException).code;
       if (address.port === 0 && code === 'EADDRINUSE' && attempt < EPHEMERAL_TRIES) continue;
       const where = formatEndpoint({ host: address.host, port });
-      return { reason: `cannot listen on ${where}: ${describeSystemError(error)}`, cause: error };
+      return {
+        reason: `cannot listen on ${where}: ${describeListenError(error, port)}`,
+        cause: error,
+      };
     }
   }
 }
@@ -223,4 +226,14 @@ function closeServer(server: Server): Promise<void> {
 function isNoIPv6(address: ListenAddress, error: unknown): boolean {
   const code = (error as NodeJS.ErrnoException).code;
   return address.optional === true && (code === 'EADDRNOTAVAIL' || code === 'EAFNOSUPPORT');
+}
+
+/** The error, and what to do about it where that is clear. */
+function describeListenError(error: unknown, port: number): string {
+  const why = describeSystemError(error);
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'EACCES' && port < 1024) {
+    return `${why}: ports below 1024 need root or CAP_NET_BIND_SERVICE; choose a port of 1024 or more`;
+  }
+  return why;
 }

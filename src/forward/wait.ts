@@ -36,6 +36,8 @@ export async function waitForTargets(
   const timer = AbortSignal.timeout(options.timeout);
   const signal = options.signal === undefined ? timer : AbortSignal.any([timer, options.signal]);
 
+  /** Why each target's last attempt failed: the timeout message says it. */
+  const lastFailure = new Map<string, string | undefined>();
   const poll = async (key: string, forward: PlannedForward) => {
     for (let attempt = 1; ; attempt++) {
       const limit = Math.min(
@@ -43,6 +45,7 @@ export async function waitForTargets(
         Math.max(deadline - Date.now(), 1),
       );
       const failure = await probe(forward.target, limit, signal);
+      lastFailure.set(key, failure);
       if (failure === undefined) {
         down.delete(key);
         debugForward('%s is up (%s)', key, describeOrigin(forward));
@@ -63,7 +66,12 @@ export async function waitForTargets(
   } catch (error) {
     if (options.signal?.aborted === true) throw options.signal.reason;
     if (!timer.aborted) throw error;
-    const names = [...down].map(([key, f]) => `${key} (${describeOrigin(f)})`).join(', ');
+    const names = [...down]
+      .map(([key, f]) => {
+        const why = lastFailure.get(key) ?? 'no answer yet';
+        return `${key} (${describeOrigin(f)}): ${why}`;
+      })
+      .join('; ');
     throw new LinkfwdError(
       'ERR_LINKFWD_WAIT_TIMEOUT',
       `gave up after ${formatDuration(options.timeout)} waiting for ${names}`,

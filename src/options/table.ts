@@ -4,6 +4,8 @@
  * `--help`, the library's defaults and the README's option table (checked by a test) all come
  * from here.
  */
+
+import { LinkfwdError } from '../errors.js';
 import {
   DEFAULT_BIND,
   DEFAULT_EXCLUDE,
@@ -31,6 +33,8 @@ export interface OptionDef<T, D = T> {
    * items split on commas and spaces, in the flag and in the variable alike).
    */
   kind: 'switch' | 'value' | 'list';
+  /** A list whose flag takes exactly one item each time (`-f`); only its variable is split. */
+  onePerFlag?: true;
   /** Text to value; `name` (the flag or variable) goes into error messages. */
   parse?: (text: string, name: string, source: OptionSource) => T;
   /** The value the library uses when the option is not given. */
@@ -43,8 +47,18 @@ export interface OptionDef<T, D = T> {
 
 const text = (value: string) => value;
 const duration = (value: string, name: string) => parseDuration(value, name);
-const spec = (value: string, _name: string, source: OptionSource): ForwardSpec =>
-  parseForwardSpec(value, { source });
+/** A spec; one from a variable names the variable in its error. */
+function spec(value: string, name: string, source: OptionSource): ForwardSpec {
+  try {
+    return parseForwardSpec(value, { source });
+  } catch (error) {
+    if (source !== 'env' || !(error instanceof LinkfwdError)) throw error;
+    throw new LinkfwdError(error.code, `${name}: ${error.message}`, {
+      origin: error.origin,
+      cause: error.cause,
+    });
+  }
+}
 
 /** The options that are settings: each has a variable and reaches {@link Settings}. */
 export const SETTING_OPTIONS = {
@@ -54,10 +68,11 @@ export const SETTING_OPTIONS = {
     value: 'SPEC',
     env: 'LINKFWD_FORWARD',
     kind: 'list',
+    onePerFlag: true,
     parse: spec,
     defaultText: 'none',
     group: 'Forwards:',
-    describe: 'forward [BIND:]PORT:HOST:PORT (repeatable)',
+    describe: 'forward [BIND:]PORT:HOST:PORT (repeatable; the variable takes a list)',
   } satisfies OptionDef<ForwardSpec>,
   links: {
     flag: 'links',
@@ -100,6 +115,15 @@ export const SETTING_OPTIONS = {
     group: 'Forwards:',
     describe: 'listen address for specs without one (repeatable)',
   } satisfies OptionDef<string, readonly string[]>,
+  allowMissing: {
+    flag: 'allow-missing',
+    env: 'LINKFWD_ALLOW_MISSING',
+    kind: 'switch',
+    default: false,
+    defaultText: 'off',
+    group: 'Forwards:',
+    describe: 'an --only alias without link variables is a warning, not an error',
+  } satisfies OptionDef<boolean>,
   strict: {
     flag: 'strict',
     env: 'LINKFWD_STRICT',
@@ -242,6 +266,7 @@ export const DEFAULTS = {
   links: SETTING_OPTIONS.links.default,
   exclude: SETTING_OPTIONS.exclude.default,
   bind: SETTING_OPTIONS.bind.default,
+  allowMissing: SETTING_OPTIONS.allowMissing.default,
   strict: SETTING_OPTIONS.strict.default,
   connectTimeout: SETTING_OPTIONS.connectTimeout.default,
   idleTimeout: SETTING_OPTIONS.idleTimeout.default,

@@ -22,9 +22,9 @@ export interface SkippedVariable {
   reason: string;
   /**
    * `malformed` (a warning; fatal with `--strict`), `unsupported` (UDP/SCTP: a debug line),
-   * `conflict`/`duplicate`/`overridden` (set by the planner).
+   * `conflict`/`duplicate`/`overridden`/`excluded` (set by the planner).
    */
-  kind: 'malformed' | 'unsupported' | 'conflict' | 'duplicate' | 'overridden';
+  kind: 'malformed' | 'unsupported' | 'conflict' | 'duplicate' | 'overridden' | 'excluded';
   alias?: string;
 }
 

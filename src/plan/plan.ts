@@ -1,6 +1,6 @@
 import { LinkfwdError, type LinkfwdErrorCode } from '../errors.js';
 import { debugPlan } from '../log.js';
-import { isIPv4, isLoopback, normalizeAddress } from './ip.js';
+import { isIPv4, isIPv6, isLoopback, normalizeAddress } from './ip.js';
 import { compareNames, type Env, parseLinkEnv, type SkippedVariable } from './link-env.js';
 import { type Endpoint, type ForwardSource, type ForwardSpec, formatEndpoint } from './spec.js';
 
@@ -40,6 +40,8 @@ export interface PlanInput {
   bind?: string[];
   /** Discovered-forward problems become errors. */
   strict?: boolean;
+  /** An alias named in `only` that has no link variables is a warning, not an error. */
+  allowMissing?: boolean;
 }
 
 /** The plan: what will listen where, what was left out, and what is wrong. */
@@ -88,6 +90,9 @@ export function planForwards(input: PlanInput): Plan {
           defaults && h === '::1' ? { host: h, port, optional: true } : { host: h, port },
         );
 
+  const clash = bindClash(bind);
+  if (clash !== undefined) plan.errors.push(clash);
+
   const explicit: PlannedForward[] = [];
   const specs = [...(input.specs ?? [])].sort(
     (a, b) => sourceRank(a.source) - sourceRank(b.source),
@@ -118,14 +123,21 @@ export function planForwards(input: PlanInput): Plan {
       ...DEFAULT_EXCLUDE.filter((alias) => !only.has(alias)),
       ...(input.exclude ?? []).map(normalizeAlias),
     ]);
-    const wanted = (alias: string) => {
-      const normal = normalizeAlias(alias);
-      return (only.size === 0 || only.has(normal)) && !exclude.has(normal);
-    };
+    const given = new Set((input.exclude ?? []).map(normalizeAlias));
+    /** Aliases that matched `only` (or all, without it): a named one found nothing if not here. */
     const seen = new Set<string>();
+    /** Whether an alias is used; an excluded one is listed as skipped, with the reason. */
+    const wanted = (alias: string, origin: string) => {
+      const normal = normalizeAlias(alias);
+      if (only.size !== 0 && !only.has(normal)) return false;
+      seen.add(normal);
+      if (!exclude.has(normal)) return true;
+      const reason = given.has(normal) ? 'excluded by --exclude' : 'excluded by default';
+      plan.skipped.push({ origin, reason, kind: 'excluded', alias });
+      return false;
+    };
     for (const skip of links.skipped) {
-      if (skip.alias !== undefined && !wanted(skip.alias)) continue;
-      seen.add(normalizeAlias(skip.alias ?? ''));
+      if (skip.alias !== undefined && !wanted(skip.alias, skip.origin)) continue;
       plan.skipped.push(skip);
       if (skip.kind === 'unsupported') {
         debugPlan('%s skipped: %s', skip.origin, skip.reason);
@@ -140,9 +152,8 @@ export function planForwards(input: PlanInput): Plan {
       }
     }
     for (const link of links.forwards) {
-      if (!wanted(link.alias)) continue;
+      if (!wanted(link.alias, link.origin)) continue;
       const normal = normalizeAlias(link.alias);
-      seen.add(normal);
       const forward: PlannedForward = {
         listen: listenOn(undefined, link.port),
         target: link.target,
@@ -159,7 +170,13 @@ export function planForwards(input: PlanInput): Plan {
       else plan.errors.push(explicitConflict(rival, forward));
     }
     for (const alias of only) {
-      if (!seen.has(alias)) plan.warnings.push(`--only ${alias}: no link variables for this alias`);
+      if (seen.has(alias)) continue;
+      const message = `--only ${alias}: no link variables for this alias`;
+      if (input.allowMissing === true) plan.warnings.push(message);
+      else {
+        const hint = `${message} (--allow-missing makes this a warning)`;
+        plan.errors.push(new LinkfwdError('ERR_LINKFWD_USAGE', hint, { origin: '--only' }));
+      }
     }
   }
 
@@ -179,6 +196,23 @@ export function planForwards(input: PlanInput): Plan {
   }
   plan.skipped.sort((a, b) => compareNames(a.origin, b.origin));
   return plan;
+}
+
+/** Two `--bind` addresses one of which covers the other: every listener would fail to bind. */
+function bindClash(bind: readonly string[]): LinkfwdError | undefined {
+  for (const wide of bind) {
+    // A wildcard covers the other addresses of its family. With an IPv4 address beside it,
+    // `::` is IPv6-only (forwarder.ts), so `0.0.0.0` and `::` can both be bound.
+    const family = wide === '0.0.0.0' ? isIPv4 : wide === '::' ? isIPv6 : undefined;
+    const covered = family && bind.find((other) => other !== wide && family(other));
+    if (covered === undefined) continue;
+    return new LinkfwdError(
+      'ERR_LINKFWD_CONFLICT',
+      `--bind ${wide} and --bind ${covered} overlap: ${wide} already listens on ${covered}; give one of them`,
+      { origin: '--bind' },
+    );
+  }
+  return undefined;
 }
 
 /** Explicit forwards win; discovered ones on one port collapse or cancel each other. */

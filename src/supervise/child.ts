@@ -4,6 +4,7 @@ import { onExit } from 'signal-exit';
 import { describeSystemError } from '../errors.js';
 import { debugSupervisor as debug, type Logger, silentLogger } from '../log.js';
 import { type ChildOutcome, commandError } from './exit-status.js';
+import { execError, PARENT_DEATH_SIGNAL } from './parent-death.js';
 import type { SignalRouter } from './signal-router.js';
 
 export interface ChildOptions {
@@ -18,6 +19,11 @@ export interface ChildOptions {
   logger?: Logger;
   /** Default `'inherit'`: the app owns the terminal; tests pipe. */
   stdio?: StdioOptions;
+  /**
+   * `setpriv`'s path: the app is started through `setpriv --pdeathsig TERM` so that the kernel
+   * sends it SIGTERM if linkfwd is killed (supervise/parent-death.ts). Default: none.
+   */
+  setpriv?: string | undefined;
 }
 
 export interface Supervised {
@@ -32,9 +38,9 @@ export interface Supervised {
 }
 
 /**
- * Starts the app (no shell, not detached, cwd inherited, `env` as given), attaches it to a
- * router installed before, and until it exits keeps a last-gasp hook (signal-exit) that sends
- * it SIGTERM if linkfwd dies first.
+ * Starts the app (no shell, not detached, cwd inherited, `env` as given) and attaches it to a
+ * router installed before. If linkfwd dies first, the app gets SIGTERM: from the kernel when it
+ * is started through `setpriv`, else from a last-gasp hook (signal-exit) while it runs.
  */
 export function superviseChild(options: ChildOptions): Supervised {
   const { command, args, router } = options;
@@ -42,8 +48,15 @@ export function superviseChild(options: ChildOptions): Supervised {
   const spawn = options.spawn ?? nodeSpawn;
   let child: ChildProcess;
   let spawnError: NodeJS.ErrnoException | undefined;
+  const { setpriv } = options;
   try {
-    child = spawn(command, args, {
+    spawnError = setpriv === undefined ? undefined : execError(command, options.env.PATH);
+    if (spawnError !== undefined) throw spawnError;
+    const [file, argv] =
+      setpriv === undefined
+        ? [command, args]
+        : [setpriv, ['--pdeathsig', PARENT_DEATH_SIGNAL, '--', command, ...args]];
+    child = spawn(file, argv, {
       stdio: options.stdio ?? 'inherit',
       shell: false,
       detached: false,
@@ -85,6 +98,10 @@ export function superviseChild(options: ChildOptions): Supervised {
   });
   if (child.pid !== undefined) {
     debug('started %s (pid %d)', command, child.pid);
+  }
+  // Without setpriv's parent-death signal, a last-gasp hook sends SIGTERM where linkfwd can
+  // still run code as it dies; with it, the kernel does, and a second SIGTERM must not follow.
+  if (child.pid !== undefined && setpriv === undefined) {
     removeExitHook = onExit(() => {
       try {
         child.kill('SIGTERM');

@@ -6,6 +6,7 @@ export type { Supervised } from './child.js';
 export { superviseChild } from './child.js';
 export type { ChildOutcome } from './exit-status.js';
 export { exitStatusOf } from './exit-status.js';
+export { findSetpriv } from './parent-death.js';
 export type { ProcessLike } from './signal-router.js';
 export { installSignalRouter } from './signal-router.js';
 export { signalNumber } from './signals.js';

@@ -150,7 +150,12 @@ export function hostileInputCases(scale: Scale): void {
         return { stream, text: () => text };
       };
       let slowest = 0;
-      for (const argv of [['--print'], ['--print', '--json'], ['--print', '--strict']]) {
+      // With a command: --print then exits 0, or 125 for --strict problems.
+      for (const argv of [
+        ['--print', '--', 'true'],
+        ['--print', '--json', '--', 'true'],
+        ['--print', '--strict', '--', 'true'],
+      ]) {
         const [stdout, stderr] = [collect(), collect()];
         const started = Date.now();
         const status = await main(argv, { env, stdout: stdout.stream, stderr: stderr.stream });
