@@ -4,6 +4,7 @@
  * what reaches the app.
  */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import { cleanEnv, linkfwdCommand, runCli, runProgram } from './helpers/cli.js';
 import { childPids, isAlive } from './helpers/proc.js';
@@ -108,11 +109,19 @@ describe('mistakes are caught, with the fix named', () => {
   });
 
   test('a port below 1024 without the right says what to do', T, async (t) => {
-    if (process.getuid?.() === 0) {
-      t.skip('runs as root, which may bind any port: the hint cannot show');
+    const start = readFileSync('/proc/sys/net/ipv4/ip_unprivileged_port_start', 'utf8');
+    if (Number(start) <= 80) {
+      t.skip(`net.ipv4.ip_unprivileged_port_start is ${start.trim()}: anyone may bind port 80`);
       return;
     }
-    const result = await runCli(['-f', '80:127.0.0.2:1', '--', 'true']);
+    const { file, args } = linkfwdCommand();
+    // As root, linkfwd runs as nobody (util-linux setpriv), which may not bind below 1024.
+    const asUser =
+      process.getuid?.() === 0
+        ? ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', file, ...args]
+        : [file, ...args];
+    const [program = '', ...rest] = asUser;
+    const result = await runProgram(program, [...rest, '-f', '80:127.0.0.2:1', '--', 'true']);
     assert.equal(result.status, 125);
     oneLine(result.stderr, /permission denied: ports below 1024 need root or CAP_NET_BIND_SERVICE/);
   });
