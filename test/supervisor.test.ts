@@ -7,7 +7,11 @@ import { delimiter, dirname, join } from 'node:path';
 import { after, before, describe, type TestContext, test } from 'node:test';
 import { type ChildOptions, superviseChild } from '../src/supervise/child.js';
 import { type ChildOutcome, exitStatusOf } from '../src/supervise/exit-status.js';
-import { installSignalRouter, type ProcessLike } from '../src/supervise/signal-router.js';
+import {
+  installSignalRouter,
+  type ProcessLike,
+  type SignalRouter,
+} from '../src/supervise/signal-router.js';
 import {
   listenedSignals,
   signalAliases,
@@ -246,6 +250,22 @@ describe('superviseChild with a fake spawn', () => {
     return { spawnFn, calls };
   }
 
+  /** `app` with no arguments and an empty environment, spawned as `child`. */
+  function superviseApp(
+    child: ChildProcess,
+    router: SignalRouter,
+    extra: Partial<ChildOptions> = {},
+  ) {
+    return superviseChild({
+      command: 'app',
+      args: [],
+      env: {},
+      router,
+      spawn: fakeSpawn(child).spawnFn,
+      ...extra,
+    });
+  }
+
   test('spawns once with inherited stdio, no shell, not detached, env as given', T, async () => {
     const { child } = fakeChild();
     const { spawnFn, calls } = fakeSpawn(child);
@@ -269,13 +289,7 @@ describe('superviseChild with a fake spawn', () => {
   test("resolves on 'exit' without waiting for 'close'", T, async () => {
     const { child } = fakeChild();
     const router = installSignalRouter(new FakeProcess());
-    const { exited } = superviseChild({
-      command: 'app',
-      args: [],
-      env: {},
-      router,
-      spawn: fakeSpawn(child).spawnFn,
-    });
+    const { exited } = superviseApp(child, router);
     child.emit('exit', null, 'SIGKILL');
     assert.deepEqual(await exited, { kind: 'killed', signal: 'SIGKILL' });
     router.dispose();
@@ -285,13 +299,7 @@ describe('superviseChild with a fake spawn', () => {
     const proc = new FakeProcess();
     const router = installSignalRouter(proc, { isForeground: () => false });
     const { child, sent } = fakeChild();
-    const { exited } = superviseChild({
-      command: 'app',
-      args: [],
-      env: {},
-      router,
-      spawn: fakeSpawn(child).spawnFn,
-    });
+    const { exited } = superviseApp(child, router);
     proc.emit('SIGHUP');
     assert.deepEqual(sent, ['SIGHUP']);
     assert.equal(router.pendingTermination, undefined);
@@ -303,13 +311,7 @@ describe('superviseChild with a fake spawn', () => {
   test("an 'error' without a pid is a spawn failure", T, async () => {
     const { child } = fakeChild(null);
     const router = installSignalRouter(new FakeProcess());
-    const { exited } = superviseChild({
-      command: 'app',
-      args: [],
-      env: {},
-      router,
-      spawn: fakeSpawn(child).spawnFn,
-    });
+    const { exited } = superviseApp(child, router);
     const error = Object.assign(new Error('spawn app ENOENT'), { code: 'ENOENT' });
     child.emit('error', error);
     const outcome = await exited;
@@ -323,12 +325,7 @@ describe('superviseChild with a fake spawn', () => {
     const { child } = fakeChild(1234);
     const warnings: string[] = [];
     const router = installSignalRouter(new FakeProcess());
-    const { exited } = superviseChild({
-      command: 'app',
-      args: [],
-      env: {},
-      router,
-      spawn: fakeSpawn(child).spawnFn,
+    const { exited } = superviseApp(child, router, {
       logger: { warn: (m) => warnings.push(m), error: () => {} },
     });
     child.emit('error', Object.assign(new Error('kill EPERM'), { code: 'EPERM' }));
@@ -369,13 +366,7 @@ describe('superviseChild with a fake spawn', () => {
     const before = process.listenerCount('SIGHUP');
     const { child, sent } = fakeChild(1234);
     const router = installSignalRouter(new FakeProcess());
-    const { exited } = superviseChild({
-      command: 'app',
-      args: [],
-      env: {},
-      router,
-      spawn: fakeSpawn(child).spawnFn,
-    });
+    const { exited } = superviseApp(child, router);
     assert.equal(process.listenerCount('SIGHUP'), before + 1);
     child.emit('exit', 0, null);
     await exited;
@@ -448,49 +439,41 @@ describe('superviseChild with real processes', { concurrency: 4 }, () => {
     });
   }
 
-  const cannotRun: [string, (dir: string) => Promise<string>, string, number, string][] = [
+  /** Makes a file in the scratch directory (`mode` set exactly, umask aside) and returns its path. */
+  const file =
+    (name: string, text: string, mode: number, suffix = '') =>
+    async (dir: string) => {
+      const path = join(dir, name);
+      await writeFile(path, text);
+      await chmod(path, mode);
+      return join(path, suffix);
+    };
+  const directory = async (dir: string) => {
+    const sub = join(dir, 'a-directory');
+    await mkdir(sub, { recursive: true });
+    return sub;
+  };
+  type Make = (dir: string) => Promise<string>;
+  const cannotRun: [string, Make, string, number, string][] = [
     ['not found', async () => 'linkfwd-test-no-such-command', 'ENOENT', 127, 'command not found'],
     [
       'a script whose interpreter is missing',
-      async (dir) => {
-        const file = join(dir, 'bad-interpreter');
-        await writeFile(file, '#!/nonexistent/interpreter\n', { mode: 0o755 });
-        return file;
-      },
+      file('bad-interpreter', '#!/nonexistent/interpreter\n', 0o755),
       'ENOENT',
       127,
       'command not found',
     ],
     [
       'a file without execute permission',
-      async (dir) => {
-        const file = join(dir, 'not-executable');
-        await writeFile(file, '#!/bin/sh\nexit 0\n');
-        await chmod(file, 0o644);
-        return file;
-      },
+      file('not-executable', '#!/bin/sh\nexit 0\n', 0o644),
       'EACCES',
       126,
       'permission denied',
     ],
-    [
-      'a directory',
-      async (dir) => {
-        const sub = join(dir, 'a-directory');
-        await mkdir(sub, { recursive: true });
-        return sub;
-      },
-      'EISDIR',
-      126,
-      'is a directory',
-    ],
+    ['a directory', directory, 'EISDIR', 126, 'is a directory'],
     [
       'a path through a file (thrown by spawn)',
-      async (dir) => {
-        const file = join(dir, 'plain-file');
-        await writeFile(file, '');
-        return join(file, 'app');
-      },
+      file('plain-file', '', 0o644, 'app'),
       'ENOTDIR',
       126,
       'not a directory',
