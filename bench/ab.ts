@@ -12,12 +12,13 @@
  * TPS; CPU µs per transaction).
  */
 import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { npmBin } from '../test/helpers/cli.js';
+import { freePort } from '../test/helpers/sockets.js';
 import { ClientWorker } from './client-worker.js';
 import { iperf, pgbench } from './external.js';
 import { type Mode, startHaproxy, startSocat, type Targets } from './modes.js';
-import { freePort, shutdown, start, waitForPort } from './processes.js';
+import { shutdown, start, waitForPort } from './processes.js';
 import { median } from './stats.js';
 import { findTools } from './tools.js';
 import {
@@ -93,11 +94,8 @@ function cpuMs(mode: Mode): number {
 }
 
 async function startBuild(name: string, dir: string, targets: Targets): Promise<Mode> {
-  const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as {
-    bin: { linkfwd: string };
-  };
   const endpoints: Targets = {};
-  const args = [join(dir, manifest.bin.linkfwd)];
+  const args = [npmBin(dir)];
   for (const [target, to] of Object.entries(targets)) {
     endpoints[target] = { host: '127.0.0.1', port: await freePort('127.0.0.1') };
     args.push('-f', `127.0.0.1:${endpoints[target].port}:${to.host}:${to.port}`);

@@ -2,8 +2,8 @@
  * linkfwd's resident memory, idle and holding N idle connections (each proven end to end by one
  * echo), from a linkfwd of its own so the other cases leave no garbage behind.
  */
-import { readdirSync, readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { openFds, ownLimit, rss } from '../test/helpers/proc.js';
 import type { ClientWorker } from './client-worker.js';
 import { startLinkfwd } from './modes.js';
 import type { Cleanup, Endpoint } from './upstreams.js';
@@ -17,25 +17,12 @@ export interface MemoryResult {
   notes: string[];
 }
 
-function rssKiB(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kib = /^VmRSS:\s+(\d+) kB$/m.exec(status)?.[1];
-  if (kib === undefined) throw new Error(`no VmRSS for pid ${pid}`);
-  return Number(kib);
-}
-
-/** The soft RLIMIT_NOFILE this process (and so its children) has. */
-export function openFileLimit(): number {
-  const limits = readFileSync('/proc/self/limits', 'utf8');
-  return Number(/^Max open files\s+(\d+)/m.exec(limits)?.[1] ?? 1024);
-}
-
 /**
  * Each held connection costs linkfwd two descriptors (client leg, upstream leg); the request is
  * capped so it fits under the limit its children inherit, and the cap is reported.
  */
 export function connectionsThatFit(requested: number): { count: number; note?: string } {
-  const limit = openFileLimit();
+  const limit = ownLimit('NOFILE');
   const fit = Math.floor((limit - 100) / 2);
   if (fit >= requested) return { count: requested };
   return {
@@ -49,7 +36,7 @@ async function settledRss(pid: number): Promise<number> {
   await sleep(500);
   const samples: number[] = [];
   for (let i = 0; i < 5; i++) {
-    samples.push(rssKiB(pid));
+    samples.push(rss(pid) / 1024);
     await sleep(100);
   }
   return samples.sort((a, b) => a - b)[2]!;
@@ -95,7 +82,7 @@ async function descriptorsBelow(pid: number, limit: number, timeoutMs: number): 
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     try {
-      if (readdirSync(`/proc/${pid}/fd`).length < limit) return;
+      if (openFds(pid) < limit) return;
     } catch {
       return;
     }

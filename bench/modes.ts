@@ -3,11 +3,12 @@
  * the classic links.sh) or haproxy (`mode tcp`), each listening on 127.0.0.1. Every mode is
  * started once and stays up for the whole run, so rounds can interleave modes.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { freePort, type Managed, recordPort, start, stderrOf, waitForPort } from './processes.js';
+import { NPM_BIN } from '../test/helpers/cli.js';
+import { freePort } from '../test/helpers/sockets.js';
+import { type Managed, recordPort, start, stderrOf, waitForPort } from './processes.js';
 import type { ToolPaths } from './tools.js';
 import type { Cleanup, Endpoint } from './upstreams.js';
 
@@ -24,11 +25,6 @@ export interface Mode {
 }
 
 export const LISTEN_HOST = '127.0.0.1';
-const manifest = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
-  bin: { linkfwd: string };
-};
-/** The npm bin as package.json names it: what `linkfwd` runs after `npm install`. */
-export const LINKFWD_BIN = fileURLToPath(new URL(`../${manifest.bin.linkfwd}`, import.meta.url));
 
 async function listenPorts(targets: Targets): Promise<Targets> {
   const out: Targets = {};
@@ -58,7 +54,7 @@ export async function startLinkfwd(
   onStop: (c: Cleanup) => void,
   options: LinkfwdOptions = {},
 ): Promise<Mode> {
-  if (!existsSync(LINKFWD_BIN)) throw new Error(`${LINKFWD_BIN} not built (npm run build)`);
+  if (!existsSync(NPM_BIN)) throw new Error(`${NPM_BIN} not built (npm run build)`);
   const endpoints = await listenPorts(targets);
   const specs = Object.entries(targets).flatMap(([name, t]) => [
     '-f',
@@ -66,7 +62,7 @@ export async function startLinkfwd(
   ]);
   const args = [
     ...(options.nodeArgs ?? []),
-    LINKFWD_BIN,
+    NPM_BIN,
     ...specs,
     '--bind',
     LISTEN_HOST,

@@ -6,10 +6,9 @@
  */
 import { type ChildProcess, type SpawnOptions, spawn } from 'node:child_process';
 import { appendFileSync } from 'node:fs';
-import net from 'node:net';
-import { constants } from 'node:os';
 import { basename } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { signalNumber } from '../test/helpers/proc.js';
+import { dialError, waitFor } from '../test/helpers/sockets.js';
 
 export interface Managed {
   name: string;
@@ -94,10 +93,6 @@ export function start(
   return managed;
 }
 
-function signalNumber(signal: NodeJS.Signals): number {
-  return (constants.signals as Record<string, number>)[signal] ?? 0;
-}
-
 /** Stops every process still running and refuses to start new ones. */
 export async function shutdown(): Promise<void> {
   closed = true;
@@ -155,32 +150,6 @@ export async function runCommand(
   return { code, stdout, stderr, timedOut };
 }
 
-/** A port that was free on `host` a moment ago (the kernel's choice for port 0). */
-export async function freePort(host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, host, () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-/** True when something accepts a TCP connection on host:port. */
-export function canConnect(host: string, port: number, timeoutMs = 1000): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host, port });
-    const done = (ok: boolean) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(timeoutMs, () => done(false));
-    socket.once('connect', () => done(true));
-    socket.once('error', () => done(false));
-  });
-}
-
 /**
  * Polls until host:port accepts or the deadline passes; fails early when `m` exits first,
  * with what it printed on stderr.
@@ -192,21 +161,21 @@ export async function waitForPort(
   m?: Managed,
   stderr?: () => string,
 ): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
   let exited: number | undefined;
   void m?.exited.then((code) => {
     exited = code;
   });
-  while (Date.now() < deadline) {
-    if (exited !== undefined) {
-      throw new Error(
-        `${m?.name} exited with ${exited} before ${host}:${port} accepted: ${stderr?.() ?? ''}`,
-      );
-    }
-    if (await canConnect(host, port, 500)) return;
-    await sleep(25);
-  }
-  throw new Error(
-    `${m?.name ?? 'server'} did not accept on ${host}:${port} within ${timeoutMs} ms`,
+  await waitFor(
+    `${m?.name ?? 'server'} to accept on ${host}:${port}`,
+    async () => {
+      if (exited !== undefined) {
+        throw new Error(
+          `${m?.name} exited with ${exited} before ${host}:${port} accepted: ${stderr?.() ?? ''}`,
+        );
+      }
+      return (await dialError(port, host, 500)) === undefined;
+    },
+    timeoutMs,
+    25,
   );
 }

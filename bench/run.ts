@@ -4,11 +4,11 @@
  * start-up and memory; write `bench/results/<timestamp>.md` and `latest.md`, print the summary.
  * Everything started is stopped on the way out, on failure and on SIGINT/SIGTERM.
  */
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { constants, loadavg } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { raiseOwnLimits } from '../test/helpers/proc.js';
 import { selectCases } from './cases.js';
 import { ClientWorker } from './client-worker.js';
 import { measureMemory } from './memory.js';
@@ -48,13 +48,11 @@ function log(line: string): void {
 type OnStop = (c: Cleanup) => void;
 
 /** Children inherit the limit; 10,000 connections through a forwarder need 20,000+ descriptors. */
-function raiseOpenFileLimit(tools: ToolPaths): void {
-  if (tools.prlimit === undefined) return;
+function raiseOpenFileLimit(): void {
   try {
-    const args = ['--pid', String(process.pid), '--nofile=65536:65536'];
-    execFileSync(tools.prlimit, args, { stdio: 'ignore' });
+    raiseOwnLimits({ nofile: 65_536 });
   } catch {
-    // Without CAP_SYS_RESOURCE the hard limit stays; the memory case reports the cap it used.
+    // No prlimit: the limit stays; the memory case reports the cap it used.
   }
 }
 
@@ -165,7 +163,7 @@ async function bench(o: Options, onStop: OnStop): Promise<number> {
     data.notes.push(...installed.notes);
     data.machine = describeMachine(tools);
   }
-  raiseOpenFileLimit(tools);
+  raiseOpenFileLimit();
   const targets = await startUpstreams(o, tools, onStop, data);
   const client = new ClientWorker();
   onStop(() => client.stop());

@@ -7,8 +7,10 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LINKFWD_BIN, LISTEN_HOST } from './modes.js';
-import { freePort, runCommand } from './processes.js';
+import { NPM_BIN } from '../test/helpers/cli.js';
+import { freePort } from '../test/helpers/sockets.js';
+import { LISTEN_HOST } from './modes.js';
+import { runCommand } from './processes.js';
 import { median } from './stats.js';
 import type { ToolPaths } from './tools.js';
 import type { Endpoint } from './upstreams.js';
@@ -45,7 +47,7 @@ export async function measureStartup(
   const node = [process.execPath, '-e', '0'];
   const linkfwd = [
     process.execPath,
-    LINKFWD_BIN,
+    NPM_BIN,
     '-f',
     `${LISTEN_HOST}:${port}:${echo.host}:${echo.port}`,
     '--',

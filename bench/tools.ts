@@ -4,9 +4,9 @@
  * after the setup step is reported in the table, never silently dropped.
  */
 import { execFileSync } from 'node:child_process';
-import { accessSync, constants, existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
-import { delimiter, join } from 'node:path';
+import { postgresBinDir, which } from '../test/helpers/tools.js';
 import { runCommand } from './processes.js';
 
 export const TOOLS = {
@@ -25,37 +25,11 @@ export const TOOLS = {
 export type Tool = keyof typeof TOOLS;
 export type ToolPaths = Partial<Record<Tool, string>>;
 
-function executable(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** PostgreSQL's server binaries live outside PATH on Debian (/usr/lib/postgresql/N/bin). */
-function postgresBinDirs(): string[] {
-  const root = '/usr/lib/postgresql';
-  if (!existsSync(root)) return [];
-  return readdirSync(root)
-    .sort((a, b) => Number(b) - Number(a))
-    .map((version) => join(root, version, 'bin'));
-}
-
-export function which(name: string): string | undefined {
-  const dirs = (process.env.PATH ?? '').split(delimiter).filter(Boolean);
-  for (const dir of [...dirs, ...postgresBinDirs()]) {
-    const path = join(dir, name);
-    if (executable(path)) return path;
-  }
-  return undefined;
-}
-
 export function findTools(): ToolPaths {
   const found: ToolPaths = {};
+  const postgres = postgresBinDir();
   for (const tool of Object.keys(TOOLS) as Tool[]) {
-    const path = which(tool);
+    const path = which(tool, postgres === undefined ? [] : [postgres]);
     if (path !== undefined) found[tool] = path;
   }
   return found;

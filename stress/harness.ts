@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type { Socket } from 'node:net';
 import type { TestContext } from 'node:test';
 import { linkfwdCommand } from '../test/helpers/cli.js';
@@ -45,15 +44,6 @@ export async function startListening(
     15_000,
   );
   return Object.assign(linkfwd, { pid: linkfwd.child.pid ?? 0 });
-}
-
-/** sha256 of `chunk` repeated up to `total` bytes (the last one cut), as `sendRepeated` sends. */
-export function hashRepeated(chunk: Buffer, total: number): string {
-  const hash = createHash('sha256');
-  for (let sent = 0; sent < total; sent += chunk.length) {
-    hash.update(total - sent < chunk.length ? chunk.subarray(0, total - sent) : chunk);
-  }
-  return hash.digest('hex');
 }
 
 /** Resolves on the socket's next `drain` or its `close`, whichever comes first. */

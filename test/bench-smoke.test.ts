@@ -4,14 +4,14 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
+import { ROOT } from './helpers/cli.js';
+import { isAlive } from './helpers/proc.js';
+import { dialError } from './helpers/sockets.js';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const dirs: string[] = [];
 
 after(() => {
@@ -64,26 +64,6 @@ function readManifest(path: string): { pids: [number, string][]; ports: [string,
   return { pids, ports };
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function accepts(host: string, port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host, port });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
-
 /** Everything the manifest names is gone: no process alive, no port accepting (5 s grace). */
 async function assertNothingLeft(manifest: string): Promise<void> {
   const { pids, ports } = readManifest(manifest);
@@ -91,8 +71,9 @@ async function assertNothingLeft(manifest: string): Promise<void> {
   const deadline = Date.now() + 5000;
   let left: string[] = [];
   do {
-    left = pids.filter(([pid]) => alive(pid)).map(([pid, name]) => `${name} (pid ${pid})`);
-    for (const [host, port] of ports) if (await accepts(host, port)) left.push(`${host}:${port}`);
+    left = pids.filter(([pid]) => isAlive(pid)).map(([pid, name]) => `${name} (pid ${pid})`);
+    for (const [host, port] of ports)
+      if ((await dialError(port, host)) === undefined) left.push(`${host}:${port}`);
     if (left.length === 0) return;
     await sleep(100);
   } while (Date.now() < deadline);

@@ -20,6 +20,7 @@ import {
   observe,
   REMOTE,
   resetBehindDataIsReported,
+  roundTrip,
   sendRepeated,
   serve,
   sha256,
@@ -60,14 +61,6 @@ async function forwardToAny(
 function recorder(): Logger & { warnings: string[] } {
   const warnings: string[] = [];
   return { warnings, warn: (message) => warnings.push(message), error: () => {} };
-}
-
-/** Sends `text`, ends, and resolves with what came back. */
-async function roundTrip(t: TestContext, port: number, text: string, host = '127.0.0.1') {
-  const client = dial(t, port, host);
-  const seen = observe(client);
-  client.end(text);
-  return seen;
 }
 
 /** The most a TCP send plus receive buffer may hold (Linux maxima, or 16 MiB elsewhere). */

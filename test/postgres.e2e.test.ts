@@ -8,15 +8,9 @@ import { join } from 'node:path';
 import { after, before, describe, type TestContext, test } from 'node:test';
 import pg from 'pg';
 import { cleanEnv, linkfwdCommand, runCli, runProgram } from './helpers/cli.js';
+import { type Postgres, startPostgres } from './helpers/postgres.js';
 import { FIXTURES, startLinkfwd, within } from './helpers/process.js';
-import {
-  dockerLinkEnv,
-  missingServers,
-  type Postgres,
-  type Redis,
-  startPostgres,
-  startRedis,
-} from './helpers/services.js';
+import { dockerLinkEnv, missingServers, type Redis, startRedis } from './helpers/services.js';
 import { dial, observe } from './helpers/sockets.js';
 
 const skip = missingServers();

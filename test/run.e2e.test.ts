@@ -3,28 +3,14 @@ import { spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
-import { constants, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { FORWARDED_SIGNALS, TERMINAL_SIGNALS } from '../src/supervise/signals.js';
 import { cleanEnv, linkfwdCommand, runCli } from './helpers/cli.js';
+import { signalNumber } from './helpers/proc.js';
 import { fixture, startLinkfwd, within } from './helpers/process.js';
-import { echoServer, freePort, REMOTE, serve, waitFor } from './helpers/sockets.js';
-
-const signum = (name: string) => constants.signals[name as keyof typeof constants.signals];
-
-/** Resolves with the error code of a dial to 127.0.0.1:port (undefined when it connects). */
-async function dialError(port: number, host = '127.0.0.1'): Promise<string | undefined> {
-  const socket = connect({ host, port });
-  try {
-    await once(socket, 'connect');
-    return undefined;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code;
-  } finally {
-    socket.destroy();
-  }
-}
+import { dialError, echoServer, freePort, REMOTE, serve, waitFor } from './helpers/sockets.js';
 
 describe('the app as linkfwd runs it', () => {
   test('argv reaches the app byte-exact, with and without --', async () => {
@@ -45,10 +31,18 @@ describe('the app as linkfwd runs it', () => {
     });
   }
 
-  for (const name of ['SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR2', 'SIGABRT', 'SIGKILL']) {
-    test(`an app killed by ${name} gives 128+${signum(name)}`, async () => {
+  const killers: NodeJS.Signals[] = [
+    'SIGTERM',
+    'SIGHUP',
+    'SIGQUIT',
+    'SIGUSR2',
+    'SIGABRT',
+    'SIGKILL',
+  ];
+  for (const name of killers) {
+    test(`an app killed by ${name} gives 128+${signalNumber(name)}`, async () => {
       const result = await runCli(['sh', '-c', `kill -s ${name.slice(3)} $$`]);
-      assert.equal(result.status, 128 + signum(name));
+      assert.equal(result.status, 128 + signalNumber(name));
       assert.equal(result.signal, null);
     });
   }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { describe, test } from 'node:test';
-import { ROOT } from '../../test/helpers/cli.js';
+import { cleanEnv, ROOT } from '../../test/helpers/cli.js';
 import { figure, type Scale } from '../scale.js';
 
 /**
@@ -22,10 +22,7 @@ export function fuzzCases(scale: Scale): void {
             ['--import', 'tsx', '--test', '--test-reporter=tap', 'test/parsers.property.test.ts'],
             {
               cwd: ROOT,
-              env: {
-                PATH: process.env.PATH ?? '/usr/bin:/bin',
-                LINKFWD_FUZZ_RUNS: String(scale.fuzzRuns),
-              },
+              env: cleanEnv({ LINKFWD_FUZZ_RUNS: String(scale.fuzzRuns) }),
               timeout: 280_000,
               killSignal: 'SIGKILL',
               maxBuffer: 64 * 1024 * 1024,

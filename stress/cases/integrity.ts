@@ -6,6 +6,7 @@ import { startUpstream } from '../../test/helpers/process.js';
 import {
   dial,
   freePort,
+  hashRepeated,
   type Outcome,
   observe,
   REMOTE,
@@ -13,7 +14,7 @@ import {
   serve,
   waitFor,
 } from '../../test/helpers/sockets.js';
-import { hashRepeated, seconds, startListening } from '../harness.js';
+import { seconds, startListening } from '../harness.js';
 import { figure, MIB, type Scale } from '../scale.js';
 
 /** Integrity: every byte delivered exactly, in order, one big stream or many at once. */

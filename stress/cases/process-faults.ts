@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
-import { createServer } from 'node:net';
 import { describe, type TestContext, test } from 'node:test';
 import { childPids, limitedCommand, openFds } from '../../test/helpers/proc.js';
 import { fixture, within } from '../../test/helpers/process.js';
 import {
+  bindError,
   dial,
   echoServer,
   freePort,
@@ -14,20 +13,6 @@ import {
 } from '../../test/helpers/sockets.js';
 import { pool, startListening } from '../harness.js';
 import { figure, type Scale } from '../scale.js';
-
-/** Whether `host:port` can be bound right now (then released). */
-async function canBind(host: string, port: number): Promise<string | undefined> {
-  const server = createServer();
-  try {
-    server.listen({ host, port });
-    await once(server, 'listening');
-    return undefined;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code;
-  } finally {
-    server.close();
-  }
-}
 
 /** A connected client that collects what it reads; `reply()` waits for `text` to come back. */
 function client(t: TestContext, port: number) {
@@ -86,7 +71,7 @@ export function processFaultCases(scale: Scale): void {
       const killedAt = Date.now();
       process.kill(app, 'SIGKILL');
       const { status, at } = await within(linkfwd.exited, 5000, 'linkfwd exits');
-      const free = { ipv4: await canBind('127.0.0.1', port), ipv6: await canBind('::1', port) };
+      const free = { ipv4: await bindError('127.0.0.1', port), ipv6: await bindError('::1', port) };
       assert.equal(status, 137);
       assert.ok(at - killedAt < 1000, `linkfwd exited ${at - killedAt} ms after its app`);
       assert.deepEqual(free, { ipv4: undefined, ipv6: undefined }, 'both listen ports free');

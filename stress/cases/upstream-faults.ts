@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, type TestContext, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { RssSampler, rss } from '../../test/helpers/proc.js';
 import { startUpstream, within } from '../../test/helpers/process.js';
 import {
@@ -13,21 +13,12 @@ import {
   type Outcome,
   observe,
   REMOTE,
+  roundTrip,
   unansweredPort,
   waitFor,
 } from '../../test/helpers/sockets.js';
 import { privateResolverCommand, startListening, writeUntilClosed } from '../harness.js';
 import { figure, MIB, type Scale } from '../scale.js';
-
-/** Sends `text`, half-closes, and resolves with what came back and how long it took. */
-async function roundTrip(t: TestContext, port: number, text: string) {
-  const started = Date.now();
-  const client = dial(t, port);
-  const seen = observe(client);
-  client.end(text);
-  const outcome = await seen;
-  return { ...outcome, ms: Date.now() - started };
-}
 
 /** Upstream faults: whatever the target does, clients see what they would have seen dialling it. */
 export function upstreamFaultCases(scale: Scale): void {

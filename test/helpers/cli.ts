@@ -1,5 +1,6 @@
 import { type SpawnOptions, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -12,12 +13,19 @@ export function binaryPath(): string {
   return process.env.LINKFWD_BINARY || `${ROOT}build/linkfwd`;
 }
 
-const manifest = JSON.parse(readFileSync(`${ROOT}package.json`, 'utf8')) as {
-  bin: { linkfwd: string };
-};
+/**
+ * The npm bin of the checkout in `dir` as its package.json names it (`dist/linkfwd.cjs`, built
+ * by `npm run build`): what `linkfwd` runs after `npm install`.
+ */
+export function npmBin(dir = ROOT): string {
+  const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as {
+    bin: { linkfwd: string };
+  };
+  return join(dir, manifest.bin.linkfwd);
+}
 
-/** The npm bin as package.json names it (`dist/linkfwd.cjs`, built by `npm run build`). */
-export const NPM_BIN = `${ROOT}${manifest.bin.linkfwd}`;
+/** This checkout's npm bin ({@link npmBin}). */
+export const NPM_BIN = npmBin();
 
 /**
  * How to start linkfwd as a user would: the built npm bin (`node dist/linkfwd.cjs`), or the

@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
+import { constants } from 'node:os';
 import { linkfwdCommand } from './cli.js';
 
 /** Open file descriptors of process `pid` (`/proc/<pid>/fd`). */
@@ -22,6 +23,14 @@ export function childPids(pid: number): number[] {
       .filter((word) => word !== '')
       .map(Number),
   );
+}
+
+/**
+ * The number of signal `name` on this platform (0 when it has none): a process killed by it
+ * exits with 128 + this number in a shell, and in linkfwd.
+ */
+export function signalNumber(name: NodeJS.Signals): number {
+  return (constants.signals as Record<string, number | undefined>)[name] ?? 0;
 }
 
 /** Whether process `pid` exists and is not a zombie. */
@@ -77,22 +86,15 @@ function prlimitArgs(limits: Limits): string[] {
   return args;
 }
 
-/** This process's limit, soft or hard (`Infinity` for unlimited). */
+/** This process's limit, soft or hard (`Infinity` for unlimited), from `/proc/self/limits`. */
 export function ownLimit(resource: 'NOFILE' | 'STACK', which: 'SOFT' | 'HARD' = 'SOFT'): number {
-  const result = spawnSync(
-    'prlimit',
-    [
-      '--pid',
-      String(process.pid),
-      `--${resource.toLowerCase()}`,
-      '--raw',
-      '--noheadings',
-      '-o',
-      which,
-    ],
-    { encoding: 'utf8' },
-  );
-  const value = result.stdout.trim();
+  const label = resource === 'NOFILE' ? 'Max open files' : 'Max stack size';
+  const line = readFileSync('/proc/self/limits', 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith(label));
+  if (line === undefined) throw new Error(`no "${label}" in /proc/self/limits`);
+  const [soft, hard] = line.slice(label.length).trim().split(/\s+/);
+  const value = which === 'SOFT' ? soft : hard;
   return value === 'unlimited' ? Number.POSITIVE_INFINITY : Number(value);
 }
 

@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import type { TestContext } from 'node:test';
 import { cleanEnv, linkfwdCommand } from './cli.js';
-import { waitFor } from './sockets.js';
+import { REMOTE, waitFor } from './sockets.js';
 
 export const FIXTURES = new URL('../fixtures/', import.meta.url).pathname;
 
@@ -91,6 +91,52 @@ export async function within<T>(promise: Promise<T>, ms: number, what: string): 
   }
 }
 
+/**
+ * Resolves with the first line `child` writes to its stdout (a pipe) that matches `pattern`.
+ * Fails naming `what` (and `details()`, e.g. its stderr) when the child exits first or after
+ * `timeout` ms. Reading goes on afterwards, so a chatty child never blocks on a full pipe.
+ */
+export function waitForLine(
+  child: ChildProcess,
+  pattern: RegExp,
+  timeout: number,
+  what: string,
+  details: () => string = () => '',
+): Promise<string> {
+  const stdout = child.stdout;
+  if (stdout === null) return Promise.reject(new Error(`${what}: stdout is not a pipe`));
+  return new Promise((resolve, reject) => {
+    let partial = '';
+    const onData = (chunk: Buffer) => {
+      const lines = (partial + chunk.toString('utf8')).split('\n');
+      partial = lines.pop() ?? '';
+      const line = lines.find((l) => pattern.test(l));
+      if (line !== undefined) finish(() => resolve(line));
+    };
+    const onExit = (code: number | null, signal: NodeJS.Signals | null) =>
+      finish(() => reject(new Error(`${what}: exited (${code ?? signal}) first ${details()}`)));
+    const timer = setTimeout(
+      () => finish(() => reject(new Error(`${what}: not within ${timeout} ms ${details()}`))),
+      timeout,
+    );
+    const finish = (settle: () => void) => {
+      clearTimeout(timer);
+      stdout.off('data', onData);
+      child.off('exit', onExit);
+      stdout.resume();
+      settle();
+    };
+    stdout.on('data', onData);
+    child.once('exit', onExit);
+  });
+}
+
+/** The upstream program (`fixtures/upstream.mjs`), run as `node upstream.mjs MODE HOST PORT`. */
+export const UPSTREAM_PROGRAM = `${FIXTURES}upstream.mjs`;
+
+/** What an upstream process does with its connections (see `fixtures/upstream.mjs`). */
+export type UpstreamMode = 'echo' | 'never-read' | 'sink';
+
 /** An upstream server in a process of its own (`fixtures/upstream.mjs`). */
 export interface Upstream {
   child: ChildProcess;
@@ -105,21 +151,18 @@ export interface Upstream {
  */
 export async function startUpstream(
   t: TestContext,
-  mode: 'echo' | 'never-read',
+  mode: UpstreamMode,
   port = 0,
-  host = '127.0.0.2',
+  host = REMOTE,
 ): Promise<Upstream> {
-  const [file = '', ...args] = fixture('upstream.mjs', mode, host, String(port));
-  const child = spawn(file, args, { stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [UPSTREAM_PROGRAM, mode, host, String(port)], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
   const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
   t.after(async () => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     await exited;
   });
-  let stdout = '';
-  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
-    stdout += chunk;
-  });
-  await waitFor(`the upstream (${mode}) to listen`, () => /listening \d+\n/.test(stdout), 10_000);
-  return { child, port: Number(/listening (\d+)/.exec(stdout)?.[1]), exited };
+  const line = await waitForLine(child, /^listening \d+$/, 10_000, `the upstream (${mode})`);
+  return { child, port: Number(line.split(' ')[1]), exited };
 }

@@ -114,6 +114,24 @@ export function observe(socket: Socket): Promise<Outcome> {
   });
 }
 
+/**
+ * Dials `host:port`, sends `text`, half-closes, and resolves with what came back and how long
+ * that took, from the dial to the close.
+ */
+export async function roundTrip(
+  t: TestContext,
+  port: number,
+  text: string,
+  host = '127.0.0.1',
+): Promise<Outcome & { ms: number }> {
+  const started = Date.now();
+  const client = dial(t, port, host);
+  const seen = observe(client);
+  client.end(text);
+  const outcome = await seen;
+  return { ...outcome, ms: Date.now() - started };
+}
+
 export function sha256(data: Buffer | string): string {
   return createHash('sha256').update(data).digest('hex');
 }
@@ -126,12 +144,29 @@ export async function sendRepeated(socket: Socket, chunk: Buffer, total: number)
   }
 }
 
-/** Polls `check` every 10 ms until it returns true; fails naming `what` after `timeout` ms. */
-export async function waitFor(what: string, check: () => boolean, timeout = 5000): Promise<void> {
+/** sha256 of `chunk` repeated up to `total` bytes (the last one cut), as `sendRepeated` sends. */
+export function hashRepeated(chunk: Buffer, total: number): string {
+  const hash = createHash('sha256');
+  for (let sent = 0; sent < total; sent += chunk.length) {
+    hash.update(total - sent < chunk.length ? chunk.subarray(0, total - sent) : chunk);
+  }
+  return hash.digest('hex');
+}
+
+/**
+ * Polls `check` every `interval` ms until it returns (or resolves to) true; fails naming `what`
+ * after `timeout` ms. A check that throws ends the wait with its error.
+ */
+export async function waitFor(
+  what: string,
+  check: () => boolean | Promise<boolean>,
+  timeout = 5000,
+  interval = 10,
+): Promise<void> {
   const deadline = Date.now() + timeout;
-  while (!check()) {
+  while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out after ${timeout} ms waiting for ${what}`);
-    await sleep(10);
+    await sleep(interval);
   }
 }
 
@@ -142,6 +177,63 @@ export async function freePort(host = REMOTE): Promise<number> {
   const { port } = server.address() as { port: number };
   await new Promise((resolve) => server.close(resolve));
   return port;
+}
+
+/**
+ * A port that is free on every one of `hosts`: `preferred` when it is (the well-known port, as
+ * in a container), else one the kernel picks for the first host that the others have free too.
+ * A host without IPv6 (`::1` unavailable) counts as free there.
+ */
+export async function sharedFreePort(hosts: readonly string[], preferred: number): Promise<number> {
+  const candidates = [preferred];
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const port = candidates.shift() ?? (await freePort(hosts[0]));
+    if (await everyFree(hosts, port)) return port;
+  }
+  throw new Error(`no port free on all of ${hosts.join(', ')}`);
+}
+
+async function everyFree(hosts: readonly string[], port: number): Promise<boolean> {
+  for (const host of hosts) {
+    const code = await bindError(host, port);
+    if (code !== undefined && code !== 'EADDRNOTAVAIL' && code !== 'EAFNOSUPPORT') return false;
+  }
+  return true;
+}
+
+/** Why `host:port` cannot be bound right now (`EADDRINUSE`), or undefined when it can (then released). */
+export async function bindError(host: string, port: number): Promise<string | undefined> {
+  const server = createServer();
+  try {
+    server.listen({ host, port, exclusive: true });
+    await once(server, 'listening');
+    return undefined;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code;
+  } finally {
+    if (server.listening) await new Promise((resolve) => server.close(resolve));
+  }
+}
+
+/**
+ * Why a dial to `host:port` fails (`ECONNREFUSED`; `ETIMEDOUT` after `timeout` ms), or
+ * undefined when it connects (then closed at once): a probe, no test traffic.
+ */
+export function dialError(
+  port: number,
+  host = '127.0.0.1',
+  timeout = 1000,
+): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    const socket = connect({ host, port });
+    const done = (code: string | undefined) => {
+      socket.destroy();
+      resolve(code);
+    };
+    socket.setTimeout(timeout, () => done('ETIMEDOUT'));
+    socket.once('connect', () => done(undefined));
+    socket.once('error', (error: NodeJS.ErrnoException) => done(error.code ?? error.message));
+  });
 }
 
 /**
