@@ -93,7 +93,7 @@ export function envRecord(entries: readonly string[]): Record<string, string> {
 
 /**
  * The variables Docker gives a container for `--link <child>:<alias>` (moby
- * daemon/links/links.go `ToEnv`, with the daemon's legacy switch on; ENV-FORMATS.md §1): per
+ * daemon/links/links.go `ToEnv`, with the daemon's legacy switch on): per
  * exposed port `<ALIAS>_PORT_<n>_<PROTO>` and its `_ADDR`/`_PORT`/`_PROTO`, range variables for
  * consecutive ports, `<ALIAS>_PORT` for the first, `<ALIAS>_NAME=/<parent>/<alias>`, and the
  * child's own environment (but HOME and PATH) as `<ALIAS>_ENV_<K>`.
@@ -155,7 +155,7 @@ export interface KubernetesService {
 
 /**
  * The service variables kubelet gives every container of a pod (pkg/kubelet/envvars
- * `FromServices`; ENV-FORMATS.md §2): `<SVC>_SERVICE_HOST`, `_SERVICE_PORT[_<NAME>]`,
+ * `FromServices`): `<SVC>_SERVICE_HOST`, `_SERVICE_PORT[_<NAME>]`,
  * `<SVC>_PORT` (first port) and per port `<SVC>_PORT_<port>_<PROTO>` with `_PROTO`, `_PORT`,
  * `_ADDR`. URL values bracket IPv6; `_ADDR` and `_SERVICE_HOST` do not. Headless services get none.
  */

@@ -30,7 +30,7 @@ export function missingServers(): string | false {
 
 /**
  * Docker's link variables for `--link <container>:<alias>` to a container exposing `port`
- * (SPEC §2.2): `<ALIAS>_PORT_<port>_TCP=tcp://host:port` and its companions, which linkfwd
+ * (README: "Link variables"): `<ALIAS>_PORT_<port>_TCP=tcp://host:port` and its companions, which linkfwd
  * must ignore, including a copied environment variable that holds a secret.
  */
 export function dockerLinkEnv(alias: string, host: string, port: number): Record<string, string> {
