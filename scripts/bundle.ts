@@ -45,7 +45,7 @@ export async function bundleCli(outfile: string): Promise<void> {
     bundle: true,
     platform: 'node',
     format: 'cjs',
-    target: 'node20',
+    target: 'node22',
     minify: true,
     legalComments: 'none',
     alias: {

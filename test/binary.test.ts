@@ -2,18 +2,12 @@
 // node_modules, no package.json beside it.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import {
-  copyFileSync,
-  existsSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  statSync,
-} from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
+import { type Arch, PINNED_NODE_VERSION } from '../scripts/node-runtime.js';
+import { prepareBinary, REPORT_RUNTIME, reportedRuntime } from './helpers/binary.js';
 import { binaryPath, cleanEnv, ROOT } from './helpers/cli.js';
 import { startLinkfwd, within } from './helpers/process.js';
 import { dial, echoServer, freePort, observe, REMOTE } from './helpers/sockets.js';
@@ -21,50 +15,20 @@ import { dial, echoServer, freePort, observe, REMOTE } from './helpers/sockets.j
 const VERSION = (
   JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }
 ).version;
-/** scripts/build-binary.ts: this Node cannot make a single executable. */
-const EXIT_CANNOT_BUILD = 3;
-
-/** The newest modification time among the files the binary is built from. */
-function newestSource(): number {
-  const files = [
-    join(ROOT, 'package.json'),
-    ...['src', 'scripts'].flatMap((dir) =>
-      readdirSync(join(ROOT, dir), { recursive: true, encoding: 'utf8' }).map((name) =>
-        join(ROOT, dir, name),
-      ),
-    ),
-  ];
-  return Math.max(...files.map((file) => statSync(file).mtimeMs));
-}
 
 /**
  * The binary to test: `LINKFWD_BINARY` as given, or `build/linkfwd`, built first when missing or
- * older than its sources. Skips (outside CI only) when this Node cannot build one.
+ * older than its sources. Skips (outside CI only) when it cannot be built here.
  */
-function prepareBinary(): { file: string } | { skip: string } {
+function prepare(): { file: string } | { skip: string } {
   if (process.env.LINKFWD_BINARY) {
     assert.ok(existsSync(binaryPath()), `LINKFWD_BINARY=${binaryPath()} does not exist`);
     return { file: binaryPath() };
   }
-  const file = binaryPath();
-  if (existsSync(file) && statSync(file).mtimeMs >= newestSource()) return { file };
-  const build = spawnSync(
-    process.execPath,
-    ['--import', 'tsx', join(ROOT, 'scripts/build-binary.ts')],
-    {
-      cwd: ROOT,
-      encoding: 'utf8',
-      timeout: 180_000,
-    },
-  );
-  if (build.status === EXIT_CANNOT_BUILD && process.env.CI !== 'true') {
-    return { skip: `cannot build the single executable here: ${build.stderr.trim()}` };
-  }
-  assert.equal(build.status, 0, `npm run build:binary failed:\n${build.stdout}\n${build.stderr}`);
-  return { file };
+  return prepareBinary(binaryPath(), process.arch as Arch);
 }
 
-const prepared = prepareBinary();
+const prepared = prepare();
 if ('skip' in prepared) console.log(`# skipping the single-executable tests: ${prepared.skip}`);
 const linkfwd = 'file' in prepared ? prepared.file : '';
 
@@ -94,6 +58,27 @@ describe('single executable', {
     assert.equal(result.stdout, `${VERSION}\n`);
     // No "single executable applications is experimental" warning, no yargs complaint.
     assert.equal(result.stderr, '');
+  });
+
+  test('is the pinned Node 24 from the npm package, whatever Node runs the tests', {
+    timeout: 20_000,
+  }, () => {
+    // The runtime inside the binary says what it is: a preload through NODE_OPTIONS, which a
+    // single executable honours, runs in it before linkfwd and prints process.version.
+    const result = runBinary(['--version'], {
+      env: cleanEnv({ NODE_OPTIONS: `--require ${REPORT_RUNTIME}` }),
+    });
+    assert.equal(result.status, 0, result.stderr);
+    assert.equal(result.stdout, `${VERSION}\n`);
+    const runtime = reportedRuntime(result.stderr);
+    console.log(`# ${linkfwd}: Node ${runtime.node} ${runtime.platform}-${runtime.arch}`);
+    assert.deepEqual(runtime, {
+      node: `v${PINNED_NODE_VERSION}`,
+      arch: process.arch,
+      platform: process.platform,
+      sea: true,
+    });
+    assert.match(runtime.node, /^v24\./);
   });
 
   test('a V8 flag in NODE_OPTIONS (meant for the app) adds nothing to stderr', {
