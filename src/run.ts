@@ -10,6 +10,7 @@ import {
 import { DEFAULTS, type Settings } from './options/index.js';
 import {
   describeOrigin,
+  type Endpoint,
   type Env,
   type ForwardSpec,
   formatEndpoint,
@@ -27,6 +28,8 @@ import {
   signalNumber,
   superviseChild,
 } from './supervise/index.js';
+
+type StatusServer = import('./status/index.js').StatusServer;
 
 /** Everything `linkfwd` does, as options. Durations are in milliseconds. */
 export interface RunOptions extends Omit<Partial<Settings>, 'specs'> {
@@ -47,6 +50,8 @@ export interface RunOptions extends Omit<Partial<Settings>, 'specs'> {
   process?: ProcessLike;
   /** Called once every listener is bound, before `--wait` and before the app starts. */
   onListening?: (forwarders: ForwarderGroup) => void;
+  /** Called once the `status` endpoint listens, with its address (the real port for port 0). */
+  onStatusListening?: (address: Endpoint) => void;
 }
 
 /**
@@ -83,16 +88,28 @@ export async function run(options: RunOptions = {}): Promise<number> {
 
   // Signal listeners go in before anything is bound: a SIGTERM during start-up must close the
   // listeners and exit 128+n, not kill linkfwd with the default action or start the app.
-  const router = installSignalRouter(options.process);
   let forwarders: ForwarderGroup | undefined;
+  let status: StatusServer | undefined;
+  const router = installSignalRouter(options.process, {
+    // Probes fail from the first TERM on, while the app may still be shutting down.
+    onTerminating: () => status?.setPhase('stopping'),
+  });
   try {
+    if (options.status !== undefined) {
+      // Loaded only here: without --status, neither node:http nor prom-client is loaded.
+      const { startStatusServer } = await import('./status/index.js');
+      status = await startStatusServer({ address: options.status, logger });
+      options.onStatusListening?.(status.address);
+    }
     forwarders = await startForwarders(plan.forwards, {
       connectTimeout: options.connectTimeout,
       idleTimeout: options.idleTimeout,
       maxConnections: options.maxConnections,
       strict: options.strict,
       logger,
+      onDialed: status?.observeDial,
     });
+    status?.setForwarders(forwarders.forwarders);
     for (const { forward, addresses } of forwarders.forwarders) {
       const where = addresses.map(formatEndpoint).join(', ');
       debugForward(
@@ -114,7 +131,9 @@ export async function run(options: RunOptions = {}): Promise<number> {
       if (interrupted !== undefined) return ended(interrupted);
     }
     if (command === undefined) {
+      status?.setPhase('running');
       const signal = await router.terminated;
+      status?.setPhase('stopping');
       debugSupervisor('%s: forward-only mode ends', signal);
       return 0;
     }
@@ -123,7 +142,11 @@ export async function run(options: RunOptions = {}): Promise<number> {
       throw new LinkfwdError('ERR_LINKFWD_COMMAND_NOT_FOUND', 'cannot run "": command not found');
     }
     const supervised = superviseChild({ command, args, env, router, logger });
+    status?.setAppRunning(true);
+    status?.setPhase('running');
     const outcome = await supervised.exited;
+    status?.setAppRunning(false);
+    status?.setPhase('stopping');
     if (outcome.kind === 'failed') throw outcome.error;
     debugSupervisor(
       'app %s',
@@ -131,7 +154,9 @@ export async function run(options: RunOptions = {}): Promise<number> {
     );
     return exitStatusOf(outcome);
   } finally {
+    status?.setPhase('stopping');
     await forwarders?.close();
+    await status?.close();
     router.dispose();
   }
 }

@@ -7,11 +7,12 @@
 import {
   DEFAULT_BIND,
   DEFAULT_EXCLUDE,
+  type Endpoint,
   type ForwardSpec,
   parseForwardSpec,
 } from '../plan/index.js';
 import { parseDuration } from './duration.js';
-import { parseBindAddress, parseCount } from './values.js';
+import { parseBindAddress, parseCount, parseStatusAddress } from './values.js';
 
 /** Where a value was given: a flag (`--connect-timeout`) or a variable (`LINKFWD_...`). */
 export type OptionSource = 'flag' | 'env';
@@ -162,6 +163,16 @@ export const SETTING_OPTIONS = {
     group: 'Start-up:',
     describe: 'give up waiting after this long (exit 125)',
   } satisfies OptionDef<number>,
+  status: {
+    flag: 'status',
+    value: 'ADDR:PORT',
+    env: 'LINKFWD_STATUS',
+    kind: 'value',
+    parse: parseStatusAddress,
+    defaultText: 'off',
+    group: 'Start-up:',
+    describe: 'serve /healthz, /readyz and /metrics here (PORT alone: 127.0.0.1)',
+  } satisfies OptionDef<Endpoint>,
 } as const;
 
 /** Options of one invocation only: no variable, no setting. */
