@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import { describeSystemError, LinkfwdError } from '../errors.js';
 import type { Forwarder } from '../forward/index.js';
 import type { Logger } from '../log.js';
@@ -12,7 +13,9 @@ type Phase = 'starting' | 'running' | 'stopping';
 /**
  * Limits that keep slow or hostile clients from holding the endpoint: a probe is one short
  * request, so headers get 2 s, a whole request 5 s, an idle socket 5 s, and at most
- * {@link MAX_CONNECTIONS} sockets are open (more are closed at once by Node).
+ * {@link MAX_CONNECTIONS} sockets are open. Beyond that the oldest is closed, not the newest:
+ * a probe is answered within milliseconds, so the oldest is the slow one, and slowloris
+ * clients only push each other out (Node's own `maxConnections` would refuse the probes).
  */
 const HEADERS_TIMEOUT = 2000;
 const REQUEST_TIMEOUT = 5000;
@@ -84,7 +87,16 @@ export async function startStatusServer(options: StatusOptions): Promise<StatusS
     // How often Node enforces the two timeouts above (default 30 s: far too lax here).
     connectionsCheckingInterval: 250,
   });
-  server.maxConnections = MAX_CONNECTIONS;
+  const open = new Set<Socket>(); // in arrival order
+  server.on('connection', (socket: Socket) => {
+    open.add(socket);
+    socket.once('close', () => open.delete(socket));
+    if (open.size <= MAX_CONNECTIONS) return;
+    const oldest = open.values().next().value;
+    if (oldest === undefined) return;
+    open.delete(oldest);
+    oldest.destroy();
+  });
   server.keepAliveTimeout = 1000;
   server.timeout = REQUEST_TIMEOUT;
   server.on('request', (request: IncomingMessage, response: ServerResponse) => {
