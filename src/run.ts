@@ -1,5 +1,10 @@
 import { LinkfwdError } from './errors.js';
-import { type ForwarderGroup, startForwarders, waitForTargets } from './forward/index.js';
+import {
+  dialByName,
+  type ForwarderGroup,
+  startForwarders,
+  waitForTargets,
+} from './forward/index.js';
 import {
   debugForward,
   debugSupervisor,
@@ -69,6 +74,10 @@ export async function run(options: RunOptions = {}): Promise<number> {
   const logger = options.logger ?? silentLogger;
   const plan = planRun(options, env);
   for (const warning of plan.warnings) logger.warn(warning);
+  if (options.dial === 'alias') {
+    // Resolved once here, outside the pure planner; --print then shows what is dialled.
+    plan.forwards = await dialByName(plan.forwards, { logger, env });
+  }
   if (options.print !== undefined) {
     const out = options.stdout ?? process.stdout;
     out.write(

@@ -3,6 +3,7 @@
  * budget, and waiting for targets. Sockets only: it starts no process and knows no signal.
  */
 
+export { dialByName } from './dial-names.js';
 export { processFdBudget } from './fd-budget.js';
 export type { Forwarder, ForwarderGroup } from './forwarder.js';
 export { startForwarder, startForwarders } from './forwarder.js';

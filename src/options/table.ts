@@ -12,7 +12,7 @@ import {
   parseForwardSpec,
 } from '../plan/index.js';
 import { parseDuration } from './duration.js';
-import { parseBindAddress, parseCount, parseStatusAddress } from './values.js';
+import { parseBindAddress, parseCount, parseDialMode, parseStatusAddress } from './values.js';
 
 /** Where a value was given: a flag (`--connect-timeout`) or a variable (`LINKFWD_...`). */
 export type OptionSource = 'flag' | 'env';
@@ -163,6 +163,17 @@ export const SETTING_OPTIONS = {
     group: 'Start-up:',
     describe: 'give up waiting after this long (exit 125)',
   } satisfies OptionDef<number>,
+  dial: {
+    flag: 'dial',
+    value: 'WHAT',
+    env: 'LINKFWD_DIAL',
+    kind: 'value',
+    parse: parseDialMode,
+    default: 'address',
+    defaultText: 'address',
+    group: 'Forwards:',
+    describe: "link forwards dial the value's address, or the link alias as a host name",
+  } satisfies OptionDef<'address' | 'alias'>,
   status: {
     flag: 'status',
     value: 'ADDR:PORT',
@@ -259,4 +270,5 @@ export const DEFAULTS = {
   maxConnections: SETTING_OPTIONS.maxConnections.default,
   wait: SETTING_OPTIONS.wait.default,
   waitTimeout: SETTING_OPTIONS.waitTimeout.default,
+  dial: SETTING_OPTIONS.dial.default,
 } as const;

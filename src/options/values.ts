@@ -54,6 +54,13 @@ export function parseStatusAddress(text: string, name: string): Endpoint {
   return { host, port };
 }
 
+/** `--dial`: `address` (the IP in a link variable's value) or `alias` (the link's name). */
+export function parseDialMode(text: string, name: string): 'address' | 'alias' {
+  const value = text.trim().toLowerCase();
+  if (value === 'address' || value === 'alias') return value;
+  throw usage(`${name}: expected address or alias, got ${JSON.stringify(text)}`, name);
+}
+
 function usage(message: string, origin: string): LinkfwdError {
   return new LinkfwdError('ERR_LINKFWD_USAGE', message, { origin });
 }
