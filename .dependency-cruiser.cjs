@@ -2,7 +2,7 @@
  * The boundaries between linkfwd's stages (ARCHITECTURE.md), checked by `npm run lint`.
  * test/boundaries.test.ts shows that each rule fails a forbidden import.
  */
-const STAGES = '(plan|options|forward|supervise|cli)';
+const STAGES = '(plan|options|forward|supervise|status|cli)';
 /** Modules that open sockets, start processes or touch files: not for the pure stages. */
 const IO = '(net|dgram|child_process|cluster|http|https|tls|fs|fs/promises|worker_threads)';
 const IO_MODULES = `^(node:)?${IO}$`;
@@ -43,6 +43,13 @@ module.exports = {
       comment: 'The forwarder and the supervisor never import each other; run.ts ties them.',
       from: { path: '^src/(forward|supervise)/' },
       to: { path: '^src/(forward|supervise)/', pathNot: '^src/$1/' },
+    },
+    {
+      name: 'status-on-top',
+      severity: 'error',
+      comment: 'status/ reads the forwarders; forward/ and supervise/ never import it.',
+      from: { path: '^src/(forward|supervise)/' },
+      to: { path: '^src/status/' },
     },
     {
       name: 'stages-not-above',

@@ -1,5 +1,10 @@
 import { LinkfwdError } from './errors.js';
-import { type ForwarderGroup, startForwarders, waitForTargets } from './forward/index.js';
+import {
+  dialByName,
+  type ForwarderGroup,
+  startForwarders,
+  waitForTargets,
+} from './forward/index.js';
 import {
   debugForward,
   debugSupervisor,
@@ -10,6 +15,7 @@ import {
 import { DEFAULTS, type Settings } from './options/index.js';
 import {
   describeOrigin,
+  type Endpoint,
   type Env,
   type ForwardSpec,
   formatEndpoint,
@@ -28,6 +34,8 @@ import {
   signalNumber,
   superviseChild,
 } from './supervise/index.js';
+
+type StatusServer = import('./status/index.js').StatusServer;
 
 /** Everything `linkfwd` does, as options. Durations are in milliseconds. */
 export interface RunOptions extends Omit<Partial<Settings>, 'specs'> {
@@ -48,6 +56,8 @@ export interface RunOptions extends Omit<Partial<Settings>, 'specs'> {
   process?: ProcessLike;
   /** Called once every listener is bound, before `--wait` and before the app starts. */
   onListening?: (forwarders: ForwarderGroup) => void;
+  /** Called once the `status` endpoint listens, with its address (the real port for port 0). */
+  onStatusListening?: (address: Endpoint) => void;
 }
 
 /**
@@ -65,6 +75,10 @@ export async function run(options: RunOptions = {}): Promise<number> {
   const logger = options.logger ?? silentLogger;
   const plan = planRun(options, env);
   for (const warning of plan.warnings) logger.warn(warning);
+  if (options.dial === 'alias') {
+    // Resolved once here, outside the pure planner; --print then shows what is dialled.
+    plan.forwards = await dialByName(plan.forwards, { logger, env });
+  }
   if (options.print !== undefined) {
     const out = options.stdout ?? process.stdout;
     out.write(
@@ -84,16 +98,28 @@ export async function run(options: RunOptions = {}): Promise<number> {
 
   // Signal listeners go in before anything is bound: a SIGTERM during start-up must close the
   // listeners and exit 128+n, not kill linkfwd with the default action or start the app.
-  const router = installSignalRouter(options.process);
   let forwarders: ForwarderGroup | undefined;
+  let status: StatusServer | undefined;
+  const router = installSignalRouter(options.process, {
+    // Probes fail from the first TERM on, while the app may still be shutting down.
+    onTerminating: () => status?.setPhase('stopping'),
+  });
   try {
+    if (options.status !== undefined) {
+      // Loaded only here: without --status, neither node:http nor prom-client is loaded.
+      const { startStatusServer } = await import('./status/index.js');
+      status = await startStatusServer({ address: options.status, logger });
+      options.onStatusListening?.(status.address);
+    }
     forwarders = await startForwarders(plan.forwards, {
       connectTimeout: options.connectTimeout,
       idleTimeout: options.idleTimeout,
       maxConnections: options.maxConnections,
       strict: options.strict,
       logger,
+      onDialed: status?.observeDial,
     });
+    status?.setForwarders(forwarders.forwarders);
     for (const { forward, addresses } of forwarders.forwarders) {
       const where = addresses.map(formatEndpoint).join(', ');
       const line = `${where} → ${formatEndpoint(forward.target)} (${describeOrigin(forward)})`;
@@ -114,7 +140,9 @@ export async function run(options: RunOptions = {}): Promise<number> {
       if (interrupted !== undefined) return ended(interrupted);
     }
     if (command === undefined) {
+      status?.setPhase('running');
       const signal = await router.terminated;
+      status?.setPhase('stopping');
       debugSupervisor('%s: forward-only mode ends', signal);
       return 0;
     }
@@ -125,7 +153,11 @@ export async function run(options: RunOptions = {}): Promise<number> {
     const setpriv = findSetpriv();
     if (setpriv === undefined) debugSupervisor('no setpriv: the app outlives a SIGKILL of linkfwd');
     const supervised = superviseChild({ command, args, env, router, logger, setpriv });
+    status?.setAppRunning(true);
+    status?.setPhase('running');
     const outcome = await supervised.exited;
+    status?.setAppRunning(false);
+    status?.setPhase('stopping');
     if (outcome.kind === 'failed') throw outcome.error;
     debugSupervisor(
       'app %s',
@@ -133,7 +165,9 @@ export async function run(options: RunOptions = {}): Promise<number> {
     );
     return exitStatusOf(outcome);
   } finally {
+    status?.setPhase('stopping');
     await forwarders?.close();
+    await status?.close();
     router.dispose();
   }
 }

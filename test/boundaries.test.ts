@@ -47,7 +47,8 @@ const FORBIDDEN: Record<string, string> = {
   'src/forward/a.ts':
     "import type { B } from './b.js';\nimport { s } from '../supervise/index.js';\nexport const f = s;\nexport type A = B;\n",
   'src/forward/b.ts': "import type { A } from './a.js';\nexport type B = A | 1;\n",
-  'src/supervise/index.ts': 'export const s = 1;\n',
+  'src/supervise/index.ts': "export { t } from '../status/index.js';\nexport const s = 1;\n",
+  'src/status/index.ts': 'export const t = 1;\n',
   'src/run.ts': "import type { B } from './forward/b.js';\nexport type R = B;\n",
 };
 
@@ -56,6 +57,7 @@ const EXPECTED: [rule: string, from: string, to: string][] = [
   ['pure-stages-import-no-io-stage', 'src/plan/plan.ts', 'src/forward/index.ts'],
   ['forward-and-supervise-apart', 'src/forward/a.ts', 'src/supervise/index.ts'],
   ['no-circular', 'src/forward/a.ts', 'src/forward/b.ts'],
+  ['status-on-top', 'src/supervise/index.ts', 'src/status/index.ts'],
   ['top-only-through-index', 'src/run.ts', 'src/forward/b.ts'],
 ];
 

@@ -219,6 +219,25 @@ describe('examples', { timeout: 120_000 }, () => {
       '127.0.0.1:5432 [::1]:5432 -> 10.96.0.10:5432 (POSTGRES_PORT_5432_TCP, explicit)',
       '127.0.0.1:6379 [::1]:6379 -> 10.96.0.11:6379 (REDIS_PORT_6379_TCP, explicit)',
     ]);
+
+    // The probes and the scrape annotation point at linkfwd's --status endpoint.
+    const status = options[options.indexOf('--status') + 1] ?? '';
+    const statusPort = /:(\d+)$/.exec(status)?.[1];
+    assert.ok(statusPort, `--status ADDR:PORT in the args: ${options.join(' ')}`);
+    const annotations = yamlAt(deployment, 'spec', 'template', 'metadata', 'annotations');
+    assert.equal(yamlAt(annotations, 'prometheus.io/scrape'), 'true');
+    assert.equal(yamlAt(annotations, 'prometheus.io/port'), statusPort);
+    assert.equal(yamlAt(annotations, 'prometheus.io/path'), '/metrics');
+    const ports = (yamlAt(container, 'ports') as Yaml[]).map((port) => asRecord(port, 'a port'));
+    const named = ports.find((port) => port.name === 'linkfwd-status');
+    assert.equal(String(named?.containerPort), statusPort);
+    for (const [probe, path] of [
+      ['livenessProbe', '/healthz'],
+      ['readinessProbe', '/readyz'],
+    ] as const) {
+      assert.equal(yamlAt(container, probe, 'httpGet', 'path'), path, probe);
+      assert.equal(yamlAt(container, probe, 'httpGet', 'port'), 'linkfwd-status', probe);
+    }
   });
 
   test('ambassador: forward-only on 0.0.0.0 from the ambassador variable', {

@@ -82,7 +82,17 @@ describe('the packed package', () => {
       const installed = (await readdir(join(project, 'node_modules'))).filter(
         (n) => !n.startsWith('.'),
       );
-      assert.deepEqual(installed.sort(), ['debug', 'linkfwd', 'ms', 'signal-exit']);
+      // debug and signal-exit for the library; prom-client (and its own) for run({ status }).
+      assert.deepEqual(installed.sort(), [
+        '@opentelemetry',
+        'bintrees',
+        'debug',
+        'linkfwd',
+        'ms',
+        'prom-client',
+        'signal-exit',
+        'tdigest',
+      ]);
       const bin = join(project, 'node_modules/.bin/linkfwd');
       const version = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')).version;
       assert.equal((await run(bin, ['--version'])).stdout, `${version}\n`);

@@ -13,7 +13,8 @@ export interface ConnectionOwner {
   /** ms; 0: none. */
   readonly idleTimeout: number;
   readonly counters: ByteCounters;
-  dialSucceeded(): void;
+  /** `ms`: from the dial's start to its connect. */
+  dialSucceeded(ms: number): void;
   dialFailed(error: unknown): void;
   /** Called once, when both legs have closed. */
   released(connection: Connection): void;
@@ -39,6 +40,8 @@ export class Connection {
   readonly upstream: ConnectionLeg;
   connected = false;
   private openLegs = 2;
+  /** When the dial started (`performance.now()`), for the dial latency. */
+  private readonly dialStarted = performance.now();
   /**
    * The connect timeout. A timer of our own rather than the upstream's `setTimeout()`, which
    * would keep its spent timer (and restart it on every read and write) for the connection's life.
@@ -83,7 +86,7 @@ export class Connection {
 
   upstreamConnected(): void {
     this.connected = true;
-    this.owner.dialSucceeded();
+    this.owner.dialSucceeded(performance.now() - this.dialStarted);
     this.stopDialTimer();
     if (this.owner.idleTimeout > 0) {
       // One timer is enough: every byte either way is a read or a write on the client socket,

@@ -23,6 +23,7 @@ export class ForwardConnections implements ConnectionOwner {
   private readonly logger: Logger;
   /** `-f 5432:db:5432`, `DB_PORT_5432_TCP`: how messages name the forward. */
   private readonly origin: string;
+  private readonly onDialed: ForwarderOptions['onDialed'];
   private readonly connections = new Set<Connection>();
   /** Set by a dial failure, cleared by a success: only the first failure of a run warns. */
   private dialsFailing = false;
@@ -41,6 +42,7 @@ export class ForwardConnections implements ConnectionOwner {
     this.maxConnections = options.maxConnections ?? DEFAULTS.maxConnections;
     this.logger = options.logger ?? silentLogger;
     this.origin = describeOrigin(forward);
+    this.onDialed = options.onDialed;
     this.dialOptions = { host: forward.target.host, port: forward.target.port };
     if (options.lookup !== undefined) this.dialOptions.lookup = options.lookup;
   }
@@ -106,8 +108,9 @@ export class ForwardConnections implements ConnectionOwner {
     this.dialsFailing = true;
   }
 
-  dialSucceeded(): void {
+  dialSucceeded(ms: number): void {
     this.dialsFailing = false;
+    this.onDialed?.(this.forward, ms);
   }
 
   /** The listeners' `error` handler: accept() failed (EMFILE, ENFILE); they stay open. */

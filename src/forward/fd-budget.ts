@@ -36,6 +36,11 @@ export class FdBudget {
     this.capacity = Math.max(0, Math.floor((this.limit - others - reserve) / 2));
   }
 
+  /** What metrics show: the limit, the connections counted, and how many fit. */
+  usage(): { limit: number; connections: number; capacity: number } {
+    return { limit: this.limit, connections: this.open, capacity: this.capacity };
+  }
+
   get full(): boolean {
     return this.open >= this.capacity;
   }

@@ -1,5 +1,6 @@
 import type { LookupFunction } from 'node:net';
 import type { Logger } from '../log.js';
+import type { PlannedForward } from '../plan/index.js';
 import type { AcceptPath } from './accept.js';
 
 export interface ForwarderOptions {
@@ -19,6 +20,11 @@ export interface ForwarderOptions {
   logger?: Logger;
   /** Resolves the target host name, once per connection (default `dns.lookup`). For tests. */
   lookup?: LookupFunction;
+  /**
+   * Called when an upstream dial connects, with the milliseconds it took (name resolution
+   * included). For metrics (`--status`); it runs once per connection, never per chunk.
+   */
+  onDialed?: (forward: PlannedForward, ms: number) => void;
   /**
    * @internal Tests only: `'fallback'` makes the listeners take clients through Node's own
    * net.Server accept instead of the fast path (forward/accept.ts).

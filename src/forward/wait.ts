@@ -10,6 +10,9 @@ import {
   type PlannedForward,
 } from '../plan/index.js';
 
+/** A signal that never aborts: a probe without one. */
+const NEVER = new AbortController().signal;
+
 export interface WaitOptions {
   /** Give up after this many milliseconds. */
   timeout: number;
@@ -79,11 +82,14 @@ export async function waitForTargets(
   }
 }
 
-/** One dial: `undefined` when the target accepted, else why not. */
-function probe(
+/**
+ * One dial, closed at once: `undefined` when the target accepted, else why not
+ * (`connection refused`, `timed out`). The check of `--wait` and of `/readyz`.
+ */
+export function probe(
   target: Endpoint,
   timeout: number,
-  signal: AbortSignal,
+  signal: AbortSignal = NEVER,
 ): Promise<string | undefined> {
   return new Promise((resolve, reject) => {
     if (signal.aborted) return reject(signal.reason);

@@ -9,11 +9,12 @@ import { LinkfwdError } from '../errors.js';
 import {
   DEFAULT_BIND,
   DEFAULT_EXCLUDE,
+  type Endpoint,
   type ForwardSpec,
   parseForwardSpec,
 } from '../plan/index.js';
 import { parseDuration } from './duration.js';
-import { parseBindAddress, parseCount } from './values.js';
+import { parseBindAddress, parseCount, parseDialMode, parseStatusAddress } from './values.js';
 
 /** Where a value was given: a flag (`--connect-timeout`) or a variable (`LINKFWD_...`). */
 export type OptionSource = 'flag' | 'env';
@@ -186,6 +187,27 @@ export const SETTING_OPTIONS = {
     group: 'Start-up:',
     describe: 'give up waiting after this long (exit 125)',
   } satisfies OptionDef<number>,
+  dial: {
+    flag: 'dial',
+    value: 'WHAT',
+    env: 'LINKFWD_DIAL',
+    kind: 'value',
+    parse: parseDialMode,
+    default: 'address',
+    defaultText: 'address',
+    group: 'Forwards:',
+    describe: "link forwards dial the value's address, or the link alias as a host name",
+  } satisfies OptionDef<'address' | 'alias'>,
+  status: {
+    flag: 'status',
+    value: 'ADDR:PORT',
+    env: 'LINKFWD_STATUS',
+    kind: 'value',
+    parse: parseStatusAddress,
+    defaultText: 'off',
+    group: 'Start-up:',
+    describe: 'serve /healthz, /readyz and /metrics here (PORT alone: 127.0.0.1)',
+  } satisfies OptionDef<Endpoint>,
 } as const;
 
 /** Options of one invocation only: no variable, no setting. */
@@ -273,4 +295,5 @@ export const DEFAULTS = {
   maxConnections: SETTING_OPTIONS.maxConnections.default,
   wait: SETTING_OPTIONS.wait.default,
   waitTimeout: SETTING_OPTIONS.waitTimeout.default,
+  dial: SETTING_OPTIONS.dial.default,
 } as const;

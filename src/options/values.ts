@@ -1,5 +1,5 @@
 import { LinkfwdError } from '../errors.js';
-import { isIPLiteral } from '../plan/index.js';
+import { type Endpoint, isIPLiteral } from '../plan/index.js';
 
 /** Splits `a, b c` and repeated flags (`--only a,b --only c`) into `['a', 'b', 'c']`. */
 export function splitList(values: readonly string[] | string | undefined): string[] | undefined {
@@ -35,6 +35,30 @@ export function parseBindAddress(text: string, name: string): string {
     );
   }
   return host;
+}
+
+/**
+ * `--status`: `PORT` (on 127.0.0.1), `ADDR:PORT` or `[V6]:PORT`; the address an IP literal.
+ * Port 0 asks the OS for a free one.
+ */
+export function parseStatusAddress(text: string, name: string): Endpoint {
+  const match = /^(?:\[([^\]]*)\]:|([^:]*):)?([0-9]{1,5})$/.exec(text.trim());
+  const host = match?.[1] ?? match?.[2] ?? '127.0.0.1';
+  const port = Number(match?.[3]);
+  if (match === null || !isIPLiteral(host) || port > 65535) {
+    throw usage(
+      `${name}: expected [ADDR:]PORT with an IP address (e.g. 127.0.0.1:9400), got ${JSON.stringify(text)}`,
+      name,
+    );
+  }
+  return { host, port };
+}
+
+/** `--dial`: `address` (the IP in a link variable's value) or `alias` (the link's name). */
+export function parseDialMode(text: string, name: string): 'address' | 'alias' {
+  const value = text.trim().toLowerCase();
+  if (value === 'address' || value === 'alias') return value;
+  throw usage(`${name}: expected address or alias, got ${JSON.stringify(text)}`, name);
 }
 
 function usage(message: string, origin: string): LinkfwdError {

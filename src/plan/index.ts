@@ -2,7 +2,7 @@
  * The plan stage, pure: argv and environment in, the forwards to open out. Nothing here opens
  * a socket, starts a process, sets a timer or reads `process.env`.
  */
-export { isIPLiteral } from './ip.js';
+export { isIPLiteral, isLoopback } from './ip.js';
 export type { Env, LinkEnvResult, LinkForward, SkippedVariable } from './link-env.js';
 export { parseLinkEnv } from './link-env.js';
 export type { ListenAddress, Plan, PlanInput, PlannedForward } from './plan.js';

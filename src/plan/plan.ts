@@ -22,6 +22,33 @@ export interface PlannedForward {
   source: ForwardSource;
   /** Explicit forwards (from `-f`, `LINKFWD_FORWARD`, or an alias named in `--only`) are all-or-nothing. */
   explicit: boolean;
+  /**
+   * Link forwards: the name `--dial alias` dials instead of the address in the value. Docker
+   * (`docker`): the alias as `/etc/hosts` has it. Kubernetes (`kubernetes`, when
+   * `<ALIAS>_SERVICE_HOST` is set): the service's name, qualified at start-up when the
+   * namespace is known.
+   */
+  dialName?: DialName;
+}
+
+/** A host name that can stand for a link forward's address. */
+interface DialName {
+  name: string;
+  kind: 'docker' | 'kubernetes';
+}
+
+/**
+ * The name behind a link variable's alias. Kubernetes service names are DNS labels (lower
+ * case, `-`, never `_`), and kubelet writes them upper-cased with `-` as `_`: so `_` is
+ * always `-`. Docker writes the alias as given (`--link db:my_db` → `my_db` in /etc/hosts);
+ * its variables upper-case it and turn `-` into `_`, so `MY_DB` may be `my-db` too: the
+ * lower-cased name as written comes first, `-` for `_` is tried after it at start-up.
+ */
+function dialNameOf(alias: string, env: Env): DialName {
+  const kubernetes = env[`${alias}_SERVICE_HOST`] !== undefined;
+  return kubernetes
+    ? { name: alias.toLowerCase().replaceAll('_', '-'), kind: 'kubernetes' }
+    : { name: alias.toLowerCase(), kind: 'docker' };
 }
 
 /** What the planner reads. Everything but `env` has the CLI's defaults. */
@@ -160,6 +187,7 @@ export function planForwards(input: PlanInput): Plan {
         origin: link.origin,
         source: 'link',
         explicit: only.has(normal),
+        dialName: dialNameOf(link.alias, input.env ?? {}),
       };
       if (!forward.explicit) {
         discovered.push(forward);

@@ -37,6 +37,8 @@ export interface SignalRouter {
 export interface SignalRouterOptions {
   /** Whether process `pid` is in its terminal's foreground group (default: reads `/proc`). */
   isForeground?: (pid: number) => boolean;
+  /** Told of every terminating signal (TERM, INT, HUP), the app running or not (`--status`). */
+  onTerminating?: (signal: NodeJS.Signals) => void;
 }
 
 /**
@@ -62,6 +64,7 @@ export function installSignalRouter(
   });
 
   const receive = (signal: NodeJS.Signals) => {
+    if (isTerminating(signal)) options.onTerminating?.(signal);
     if (child === undefined) {
       if (isTerminating(signal) && pendingTermination === undefined) {
         pendingTermination = signal;

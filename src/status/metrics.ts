@@ -1,0 +1,170 @@
+import { readFileSync } from 'node:fs';
+import {
+  Counter,
+  collectDefaultMetrics,
+  Gauge,
+  Histogram,
+  type LabelValues,
+  Registry,
+} from 'prom-client';
+import { type Forwarder, type ForwardStats, processFdBudget } from '../forward/index.js';
+import { formatEndpoint, type PlannedForward } from '../plan/index.js';
+
+const LABELS = ['forward', 'listen', 'target'] as const;
+type Label = (typeof LABELS)[number];
+
+/** Dial latency buckets, seconds: loopback and pod network (sub-ms) to a slow DNS (seconds). */
+const DIAL_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+
+/**
+ * The registry `/metrics` serves, in prom-client's text format. Forward counters are read from
+ * each forwarder's {@link ForwardStats} when scraped, so the data path carries no metrics code;
+ * only the dial latency is pushed, once per connection, through `observeDial`.
+ */
+export class StatusMetrics {
+  readonly registry = new Registry();
+  private readonly dialSeconds: Histogram<Label>;
+
+  constructor(forwarders: () => readonly Forwarder[]) {
+    const { registry } = this;
+    collectDefaultMetrics({ register: registry });
+    /** One sample per forwarder, from its stats, each time the registry is read. */
+    const perForward = (value: (stats: ForwardStats) => number) =>
+      function collect(this: Counter<Label> | Gauge<Label>) {
+        this.reset();
+        for (const f of forwarders()) {
+          const labels = labelsOf(f.forward, f.addresses);
+          if (this instanceof Gauge) this.set(labels, value(f.stats()));
+          else this.inc(labels, value(f.stats()));
+        }
+      };
+    const labelNames = LABELS;
+    new Counter({
+      name: 'linkfwd_connections_accepted_total',
+      help: 'Clients taken on and dialled for.',
+      labelNames,
+      registers: [registry],
+      collect: perForward((s) => s.accepted),
+    });
+    new Counter({
+      name: 'linkfwd_connections_rejected_total',
+      help: 'Clients reset because --max-connections were open or the open-file limit was near.',
+      labelNames,
+      registers: [registry],
+      collect: perForward((s) => s.rejected),
+    });
+    new Gauge({
+      name: 'linkfwd_connections_active',
+      help: 'Connections open now, dialling included.',
+      labelNames,
+      registers: [registry],
+      collect: perForward((s) => s.active),
+    });
+    new Counter({
+      name: 'linkfwd_bytes_total',
+      help: 'Bytes forwarded: direction "to_target" was read from clients, "to_client" from the target.',
+      labelNames: [...LABELS, 'direction'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const f of forwarders()) {
+          const labels = labelsOf(f.forward, f.addresses);
+          const stats = f.stats();
+          this.inc({ ...labels, direction: 'to_target' }, stats.bytesIn);
+          this.inc({ ...labels, direction: 'to_client' }, stats.bytesOut);
+        }
+      },
+    });
+    new Counter({
+      name: 'linkfwd_dial_failures_total',
+      help: 'Upstream dials that failed, by errno code (ECONNREFUSED, ETIMEDOUT, ENOTFOUND, ...).',
+      labelNames: [...LABELS, 'code'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const f of forwarders()) {
+          const labels = labelsOf(f.forward, f.addresses);
+          for (const [code, count] of Object.entries(f.stats().failedDials)) {
+            this.inc({ ...labels, code }, count);
+          }
+        }
+      },
+    });
+    this.dialSeconds = new Histogram({
+      name: 'linkfwd_dial_duration_seconds',
+      help: 'Time from dialling a target to its connect, name resolution included.',
+      labelNames,
+      buckets: DIAL_BUCKETS,
+      registers: [registry],
+    });
+    const budget = processFdBudget();
+    new Gauge({
+      name: 'linkfwd_open_files_limit',
+      help: 'The soft open-file limit linkfwd budgets against (-1: none known).',
+      registers: [registry],
+      collect() {
+        const { limit } = budget.usage();
+        this.set(Number.isFinite(limit) ? limit : -1);
+      },
+    });
+    new Gauge({
+      name: 'linkfwd_fd_budget_connections',
+      help: 'Connections counted against the open-file budget (two descriptors each).',
+      registers: [registry],
+      collect() {
+        this.set(budget.usage().connections);
+      },
+    });
+    new Gauge({
+      name: 'linkfwd_threads',
+      help: 'Threads of the linkfwd process (Linux: /proc/self/status).',
+      registers: [registry],
+      collect() {
+        const threads = readThreads();
+        if (threads !== undefined) this.set(threads);
+      },
+    });
+  }
+
+  /** The forwarders' `onDialed` hook. */
+  readonly observeDial = (forward: PlannedForward, ms: number) => {
+    this.dialSeconds.observe(this.dialLabels(forward), ms / 1000);
+  };
+
+  /** Bound addresses by forward: with port 0 the plan's listen addresses lack the real port. */
+  private readonly listenOf = new Map<PlannedForward, string>();
+
+  /** Records where a forwarder listens, for the labels of its dial observations. */
+  listening(forwarder: Forwarder): void {
+    this.listenOf.set(forwarder.forward, listenLabel(forwarder.addresses));
+  }
+
+  private dialLabels(forward: PlannedForward): LabelValues<Label> {
+    const listen = this.listenOf.get(forward) ?? listenLabel(forward.listen);
+    return { forward: forward.origin, listen, target: formatEndpoint(forward.target) };
+  }
+}
+
+function labelsOf(
+  forward: PlannedForward,
+  addresses: readonly { host: string; port: number }[],
+): LabelValues<Label> {
+  return {
+    forward: forward.origin,
+    listen: listenLabel(addresses),
+    target: formatEndpoint(forward.target),
+  };
+}
+
+function listenLabel(addresses: readonly { host: string; port: number }[]): string {
+  return addresses.map(formatEndpoint).join(',');
+}
+
+function readThreads(): number | undefined {
+  try {
+    const match = /^Threads:\s+(\d+)/m.exec(readFileSync('/proc/self/status', 'latin1'));
+    return match === null ? undefined : Number(match[1]);
+  } catch {
+    return undefined;
+  }
+}
