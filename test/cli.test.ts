@@ -22,13 +22,18 @@ async function printJson(env: Record<string, string>, args: string[] = []) {
   return JSON.parse(result.stdout) as PlanJson;
 }
 
+/** The port of a `--print --json` listen entry; `undefined` for a Unix path. */
+function portOf(listen: PlanJson['forwards'][number]['listen'][number] | undefined) {
+  return listen !== undefined && 'port' in listen ? listen.port : undefined;
+}
+
 describe('linkfwd --print', () => {
   test('docker-link fixture as JSON', async () => {
     const plan = await printJson(readEnvFile('docker-link.env'));
     assert.deepEqual(
       plan.forwards.map((f) => [
         f.origin,
-        f.listen[0]?.port,
+        portOf(f.listen[0]),
         `${f.target.host}:${f.target.port}`,
         f.explicit,
       ]),
@@ -86,7 +91,7 @@ describe('linkfwd --print', () => {
   test('ambassador fixture', async () => {
     const plan = await printJson(readEnvFile('ambassador.env'));
     assert.deepEqual(
-      plan.forwards.map((f) => [f.listen[0]?.port, f.target]),
+      plan.forwards.map((f) => [portOf(f.listen[0]), f.target]),
       [[1234, { host: '192.168.1.52', port: 6379 }]],
     );
   });

@@ -48,7 +48,7 @@ async function printPlan(
 function summarize(plan: PlanJson): string[] {
   return plan.forwards.map(
     (f) =>
-      `${f.listen.map(formatEndpoint).join(' ')} -> ${formatEndpoint(f.target)} (${f.origin}, ${f.explicit ? 'explicit' : 'discovered'})`,
+      `${f.listen.map((l) => ('path' in l ? `unix:${l.path}` : formatEndpoint(l))).join(' ')} -> ${formatEndpoint(f.target)} (${f.origin}, ${f.explicit ? 'explicit' : 'discovered'})`,
   );
 }
 
