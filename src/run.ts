@@ -19,6 +19,7 @@ import {
   parseForwardSpec,
   planForwards,
   planToJson,
+  protocolSuffix,
 } from './plan/index.js';
 import {
   exitStatusOf,
@@ -90,14 +91,18 @@ export async function run(options: RunOptions = {}): Promise<number> {
       connectTimeout: options.connectTimeout,
       idleTimeout: options.idleTimeout,
       maxConnections: options.maxConnections,
+      udpIdleTimeout: options.udpIdleTimeout,
+      unixMode: options.unixMode,
+      mkdir: options.mkdir,
       strict: options.strict,
       logger,
     });
     for (const { forward, addresses } of forwarders.forwarders) {
-      const where = addresses.map(formatEndpoint).join(', ');
+      const where = forward.unix ?? addresses.map(formatEndpoint).join(', ');
       debugForward(
-        'listening on %s → %s (%s)',
+        'listening on %s%s → %s (%s)',
         where,
+        protocolSuffix(forward),
         formatEndpoint(forward.target),
         describeOrigin(forward),
       );
@@ -108,8 +113,10 @@ export async function run(options: RunOptions = {}): Promise<number> {
       return command === undefined ? 0 : 128 + signalNumber(signal);
     };
     if (router.pendingTermination !== undefined) return ended(router.pendingTermination);
-    if (options.wait === true && forwarders.forwarders.length > 0) {
-      const started = forwarders.forwarders.map((f) => f.forward);
+    // UDP targets cannot be probed: nothing answers a datagram on its own.
+    const tcp = forwarders.forwarders.filter((f) => f.forward.protocol !== 'udp');
+    if (options.wait === true && tcp.length > 0) {
+      const started = tcp.map((f) => f.forward);
       const interrupted = await waitUnlessTerminated(started, options, router.terminated);
       if (interrupted !== undefined) return ended(interrupted);
     }
@@ -132,6 +139,9 @@ export async function run(options: RunOptions = {}): Promise<number> {
     return exitStatusOf(outcome);
   } finally {
     await forwarders?.close();
+    for (const forwarder of forwarders?.forwarders ?? []) {
+      debugForward('%s: %j', describeOrigin(forwarder.forward), forwarder.stats());
+    }
     router.dispose();
   }
 }

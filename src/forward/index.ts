@@ -2,8 +2,8 @@
  * The forwarding stage: listeners, accepting, connections and the data path, the open-file
  * budget, and waiting for targets. Sockets only: it starts no process and knows no signal.
  */
-export type { Forwarder, ForwarderGroup } from './forwarder.js';
+export type { ForwarderGroup } from './forwarder.js';
 export { startForwarder, startForwarders } from './forwarder.js';
-export type { ForwarderOptions, ForwardStats } from './settings.js';
+export type { Forwarder, ForwarderOptions, ForwardStats, UdpStats } from './settings.js';
 export type { WaitOptions } from './wait.js';
 export { waitForTargets } from './wait.js';
