@@ -7,7 +7,8 @@ const summary = (env: Record<string, string>) => {
   const result = parseLinkEnv(env);
   return {
     forwards: result.forwards.map(
-      (f) => `${f.origin} ${f.port} → ${f.target.host}:${f.target.port}${f.protocol === 'udp' ? '/udp' : ''}`,
+      (f) =>
+        `${f.origin} ${f.port} → ${f.target.host}:${f.target.port}${f.protocol === 'udp' ? '/udp' : ''}`,
     ),
     skipped: result.skipped.map((s) => `${s.origin}: ${s.kind}`),
   };
@@ -138,9 +139,7 @@ describe('parseLinkEnv: fixtures', () => {
         'API_PORT_9090_TCP 9090 → 10.96.20.1:9090',
         'MONGO_PORT_27017_TCP 27017 → 10.96.50.5:27017',
       ],
-      skipped: [
-        'SCTP_1_PORT_777_SCTP: unsupported',
-      ],
+      skipped: ['SCTP_1_PORT_777_SCTP: unsupported'],
     });
   });
 

@@ -147,11 +147,11 @@ for (const acceptPath of ['fast', 'fallback'] as const) {
       async (t) => {
         const total = 64 * MiB;
         const data = randomBytes(total);
-          const target = await serve(t, (socket) => {
+        const target = await serve(t, (socket) => {
           socket.write(data, () => {
             socket.end();
           });
-          });
+        });
         const path = join(scratch(t), 's');
         const forwarder = await forwardUnix(t, path, target.port, { acceptPath });
         const client = dialPath(t, path);
@@ -161,7 +161,7 @@ for (const acceptPath of ['fast', 'fallback'] as const) {
         await new Promise((resolve) => setTimeout(resolve, 300));
         const stalled = forwarder.stats().bytesOut;
         assert.ok(stalled < total, `all ${total} bytes moved to a client that does not read`);
-          const outcome = await observe(client);
+        const outcome = await observe(client);
         assert.deepEqual([outcome.sha256, outcome.ended], [sha256(data), true]);
       },
     );
