@@ -130,6 +130,7 @@ class UdpForwarder implements Forwarder {
           ipv6Only: hasIPv4 && v6,
           recvBufferSize: LISTENER_BUFFER,
           sendBufferSize: LISTENER_BUFFER,
+          lookup: literalLookup,
         });
         try {
           await bind(socket, address.host, port);
@@ -315,6 +316,18 @@ class UdpForwarder implements Forwarder {
     void (flow.socket && closeSocket(flow.socket));
     flow.pending = undefined;
   }
+}
+
+/**
+ * A listener sends only to addresses it read from a datagram: IP literals. Node would pass
+ * each through `dns.lookup` (validation and a tick per reply); this hands it back as it is.
+ */
+function literalLookup(
+  address: string,
+  family: unknown,
+  callback: (error: null, address: string, family: number) => void,
+): void {
+  callback(null, address, family === 6 || isIPv6(address) ? 6 : 4);
 }
 
 function bind(socket: Socket, host: string, port: number): Promise<void> {
