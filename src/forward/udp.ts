@@ -20,17 +20,15 @@ import {
 } from '../plan/index.js';
 import { EPHEMERAL_TRIES, isNoIPv6, type ListenFailure } from './listen.js';
 import type { Forwarder, ForwarderOptions, ForwardStats, UdpStats } from './settings.js';
-
-const MiB = 1024 * 1024;
-/**
- * Kernel buffers of a listener: a burst from many clients waits here while Node is busy. The
- * kernel caps them (net.core.rmem_max, wmem_max); asking for more is harmless.
- */
-const LISTENER_BUFFER = 4 * MiB;
-/** Kernel buffers of one flow's upstream socket. */
-const FLOW_BUFFER = 1 * MiB;
-/** Datagrams a flow holds while its target's name is resolved; later ones are dropped. */
-const PENDING_MAX = 64;
+import {
+  bind,
+  closeSocket,
+  FLOW_BUFFER,
+  LISTENER_BUFFER,
+  literalLookup,
+  PENDING_MAX,
+  peerName,
+} from './udp-sockets.js';
 
 /** One client address and its connected upstream socket. */
 interface Flow {
@@ -316,40 +314,4 @@ class UdpForwarder implements Forwarder {
     void (flow.socket && closeSocket(flow.socket));
     flow.pending = undefined;
   }
-}
-
-/**
- * A listener sends only to addresses it read from a datagram: IP literals. Node would pass
- * each through `dns.lookup` (validation and a tick per reply); this hands it back as it is.
- */
-function literalLookup(
-  address: string,
-  family: unknown,
-  callback: (error: null, address: string, family: number) => void,
-): void {
-  callback(null, address, family === 6 || isIPv6(address) ? 6 : 4);
-}
-
-function bind(socket: Socket, host: string, port: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    socket.once('error', reject);
-    socket.bind({ address: host, port, exclusive: true }, () => {
-      socket.off('error', reject);
-      resolve();
-    });
-  });
-}
-
-function closeSocket(socket: Socket): Promise<void> {
-  return new Promise((resolve) => {
-    try {
-      socket.close(() => resolve());
-    } catch {
-      resolve(); // closed already
-    }
-  });
-}
-
-function peerName(client: RemoteInfo): string {
-  return formatEndpoint({ host: client.address, port: client.port });
 }
