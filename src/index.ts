@@ -15,6 +15,7 @@ export {
   type ForwardStats,
   startForwarder,
   startForwarders,
+  type UdpStats,
   type WaitOptions,
   waitForTargets,
 } from './forward/index.js';
@@ -34,6 +35,7 @@ export {
   type PlanInput,
   type PlanJson,
   type PlannedForward,
+  type Protocol,
   parseForwardSpec,
   parseLinkEnv,
   planForwards,

@@ -25,6 +25,7 @@ import {
   parseForwardSpec,
   planForwards,
   planToJson,
+  protocolSuffix,
 } from './plan/index.js';
 import {
   exitStatusOf,
@@ -115,14 +116,17 @@ export async function run(options: RunOptions = {}): Promise<number> {
       connectTimeout: options.connectTimeout,
       idleTimeout: options.idleTimeout,
       maxConnections: options.maxConnections,
+      udpIdleTimeout: options.udpIdleTimeout,
+      unixMode: options.unixMode,
+      mkdir: options.mkdir,
       strict: options.strict,
       logger,
       onDialed: status?.observeDial,
     });
     status?.setForwarders(forwarders.forwarders);
     for (const { forward, addresses } of forwarders.forwarders) {
-      const where = addresses.map(formatEndpoint).join(', ');
-      const line = `${where} → ${formatEndpoint(forward.target)} (${describeOrigin(forward)})`;
+      const where = forward.unix ?? addresses.map(formatEndpoint).join(', ');
+      const line = `${where}${protocolSuffix(forward)} → ${formatEndpoint(forward.target)} (${describeOrigin(forward)})`;
       debugForward('listening on %s', line);
       // Forward-only mode says where it listens, as `kubectl port-forward` does: with nothing
       // else on the terminal, a silent sidecar looks hung. With an app, the app speaks.
@@ -134,8 +138,10 @@ export async function run(options: RunOptions = {}): Promise<number> {
       return command === undefined ? 0 : 128 + signalNumber(signal);
     };
     if (router.pendingTermination !== undefined) return ended(router.pendingTermination);
-    if (options.wait === true && forwarders.forwarders.length > 0) {
-      const started = forwarders.forwarders.map((f) => f.forward);
+    // UDP targets cannot be probed: nothing answers a datagram on its own.
+    const tcp = forwarders.forwarders.filter((f) => f.forward.protocol !== 'udp');
+    if (options.wait === true && tcp.length > 0) {
+      const started = tcp.map((f) => f.forward);
       const interrupted = await waitUnlessTerminated(started, options, router.terminated);
       if (interrupted !== undefined) return ended(interrupted);
     }
@@ -167,6 +173,9 @@ export async function run(options: RunOptions = {}): Promise<number> {
   } finally {
     status?.setPhase('stopping');
     await forwarders?.close();
+    for (const forwarder of forwarders?.forwarders ?? []) {
+      debugForward('%s: %j', describeOrigin(forwarder.forward), forwarder.stats());
+    }
     await status?.close();
     router.dispose();
   }

@@ -47,11 +47,13 @@ const TYPES = [
   'PlanInput',
   'PlanJson',
   'PlannedForward',
+  'Protocol',
   'ProcessLike',
   'RunOptions',
   'SkippedVariable',
   'SuperviseOptions',
   'Supervised',
+  'UdpStats',
   'WaitOptions',
 ];
 

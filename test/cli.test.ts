@@ -22,18 +22,24 @@ async function printJson(env: Record<string, string>, args: string[] = []) {
   return JSON.parse(result.stdout) as PlanJson;
 }
 
+/** The port of a `--print --json` listen entry; `undefined` for a Unix path. */
+function portOf(listen: PlanJson['forwards'][number]['listen'][number] | undefined) {
+  return listen !== undefined && 'port' in listen ? listen.port : undefined;
+}
+
 describe('linkfwd --print', () => {
   test('docker-link fixture as JSON', async () => {
     const plan = await printJson(readEnvFile('docker-link.env'));
     assert.deepEqual(
       plan.forwards.map((f) => [
         f.origin,
-        f.listen[0]?.port,
+        portOf(f.listen[0]),
         `${f.target.host}:${f.target.port}`,
         f.explicit,
       ]),
       [
         ['DNS_PORT_53_TCP', 53, '172.17.0.8:53', false],
+        ['DNS_PORT_53_UDP', 53, '172.17.0.8:53', false],
         ['DB_PORT_5432_TCP', 5432, '172.17.0.5:5432', false],
         ['REDIS_PORT_6379_TCP', 6379, '172.17.0.6:6379', false],
         ['CLUSTER_PORT_7000_TCP', 7000, '172.17.0.7:7000', false],
@@ -41,11 +47,15 @@ describe('linkfwd --print', () => {
         ['CLUSTER_PORT_7002_TCP', 7002, '172.17.0.7:7002', false],
       ],
     );
-    assert.deepEqual(plan.forwards[1]?.listen, [
+    assert.deepEqual(
+      plan.forwards.map((f) => f.protocol),
+      ['tcp', 'udp', 'tcp', 'tcp', 'tcp', 'tcp', 'tcp'],
+    );
+    assert.deepEqual(plan.forwards[2]?.listen, [
       { host: '127.0.0.1', port: 5432 },
       { host: '::1', port: 5432 },
     ]);
-    assert.deepEqual(plan.skipped, [{ origin: 'DNS_PORT_53_UDP', reason: 'udp is not supported' }]);
+    assert.deepEqual(plan.skipped, []);
   });
 
   test('kubernetes fixture as JSON, with the port-80 conflict listed and warned', async () => {
@@ -56,21 +66,14 @@ describe('linkfwd --print', () => {
       forwards: { origin: string; target: { host: string } }[];
       skipped: { origin: string }[];
     };
-    assert.equal(plan.forwards.length, 8);
+    assert.equal(plan.forwards.length, 10);
     assert.equal(
       plan.forwards.find((f) => f.origin === 'SUPER_IPV6_PORT_8084_TCP')?.target.host,
       '2001:DB8::',
     );
     assert.deepEqual(
       plan.skipped.map((s) => s.origin),
-      [
-        'API_PORT_80_TCP',
-        'COREDNS_PORT_53_UDP',
-        'KUBERNETES_PORT_443_TCP',
-        'SCTP_1_PORT_777_SCTP',
-        'SUPER_IPV6_PORT_8084_UDP',
-        'WEB_PORT_80_TCP',
-      ],
+      ['API_PORT_80_TCP', 'KUBERNETES_PORT_443_TCP', 'SCTP_1_PORT_777_SCTP', 'WEB_PORT_80_TCP'],
     );
     assertOneErrorLine(result.stderr, /API_PORT_80_TCP and WEB_PORT_80_TCP/);
   });
@@ -87,7 +90,7 @@ describe('linkfwd --print', () => {
   test('ambassador fixture', async () => {
     const plan = await printJson(readEnvFile('ambassador.env'));
     assert.deepEqual(
-      plan.forwards.map((f) => [f.listen[0]?.port, f.target]),
+      plan.forwards.map((f) => [portOf(f.listen[0]), f.target]),
       [[1234, { host: '192.168.1.52', port: 6379 }]],
     );
   });
@@ -110,25 +113,30 @@ describe('linkfwd --print', () => {
     assert.deepEqual(plan.forwards[2]?.listen, [{ host: '::1', port: 8080 }]);
   });
 
-  test('the table shows origins, kinds and skipped variables', async () => {
-    const env = cleanEnv({ ...readEnvFile('docker-link.env'), LINKFWD_FORWARD: '9000:api:80' });
+  test('the table shows origins, protocols, kinds and skipped variables', async () => {
+    const env = cleanEnv({
+      ...readEnvFile('docker-link.env'),
+      LINKFWD_FORWARD: '9000:api:80',
+      X_PORT_777_SCTP: 'sctp://10.0.0.1:777',
+    });
     const result = await runCli(['--print', '-f', '5433:db:5432'], { env });
     assert.equal(result.status, 0, result.stderr);
-    assert.match(result.stdout, /^LISTEN +TARGET +ORIGIN +KIND$/m);
+    assert.match(result.stdout, /^LISTEN +PROTO +TARGET +ORIGIN +KIND$/m);
     assert.match(
       result.stdout,
-      /127\.0\.0\.1:5433 \[::1\]:5433 +db:5432 +-f 5433:db:5432 +explicit/,
+      /127\.0\.0\.1:5433 \[::1\]:5433 +tcp +db:5432 +-f 5433:db:5432 +explicit/,
     );
-    assert.match(result.stdout, /172\.17\.0\.5:5432 +DB_PORT_5432_TCP +discovered/);
+    assert.match(result.stdout, /tcp +172\.17\.0\.5:5432 +DB_PORT_5432_TCP +discovered/);
+    assert.match(result.stdout, /udp +172\.17\.0\.8:53 +DNS_PORT_53_UDP +discovered/);
     assert.match(result.stdout, /LINKFWD_FORWARD 9000:api:80 +explicit/);
-    assert.match(result.stdout, /^SKIPPED\nDNS_PORT_53_UDP +udp is not supported$/m);
+    assert.match(result.stdout, /^SKIPPED\nX_PORT_777_SCTP +sctp is not supported$/m);
     assert.equal(result.stderr, '');
   });
 
   test('control characters in variable names are escaped in the table and in -v lines', async () => {
     const env = cleanEnv({
       'ESC\u001b[2J_PORT_6_TCP': 'tcp://10.0.0.1:6',
-      'BEL\u0007_PORT_53_UDP': 'udp://10.0.0.1:53',
+      'BEL\u0007_PORT_53_SCTP': 'sctp://10.0.0.1:53',
       OK_PORT_2_TCP: 'tcp://10.0.0.2:2',
     });
     const result = await runCli(['--print', '-v'], { env });
@@ -142,10 +150,10 @@ describe('linkfwd --print', () => {
       );
     }
     assert.match(result.stdout, /10\.0\.0\.1:6 +ESC\\u001b\[2J_PORT_6_TCP +discovered/);
-    assert.match(result.stdout, /^BEL\\u0007_PORT_53_UDP +udp is not supported$/m);
+    assert.match(result.stdout, /^BEL\\u0007_PORT_53_SCTP +sctp is not supported$/m);
     assert.match(
       result.stderr,
-      /linkfwd:plan BEL\\u0007_PORT_53_UDP skipped: udp is not supported/,
+      /linkfwd:plan BEL\\u0007_PORT_53_SCTP skipped: sctp is not supported/,
     );
     assert.match(result.stdout, /10\.0\.0\.2:2 +OK_PORT_2_TCP +discovered/);
   });

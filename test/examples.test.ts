@@ -48,7 +48,7 @@ async function printPlan(
 function summarize(plan: PlanJson): string[] {
   return plan.forwards.map(
     (f) =>
-      `${f.listen.map(formatEndpoint).join(' ')} -> ${formatEndpoint(f.target)} (${f.origin}, ${f.explicit ? 'explicit' : 'discovered'})`,
+      `${f.listen.map((l) => ('path' in l ? `unix:${l.path}` : formatEndpoint(l))).join(' ')} -> ${formatEndpoint(f.target)} (${f.origin}, ${f.explicit ? 'explicit' : 'discovered'})`,
   );
 }
 
@@ -282,9 +282,13 @@ describe('examples', { timeout: 120_000 }, () => {
     assert.equal(result.status, 0, result.stderr);
     assert.match(
       result.stdout,
-      /^link: DB_PORT_5432_TCP: listen on 5432, dial 172\.17\.0\.5:5432$/m,
+      /^link: DB_PORT_5432_TCP: listen on 5432\/tcp, dial 172\.17\.0\.5:5432$/m,
     );
-    assert.match(result.stdout, /^link: DNS_PORT_53_UDP skipped: /m);
+    assert.match(
+      result.stdout,
+      /^link: DNS_PORT_53_UDP: listen on 53\/udp, dial 172\.17\.0\.6:53$/m,
+    );
+    assert.match(result.stdout, /^link: SIG_PORT_2905_SCTP skipped: sctp is not supported$/m);
     assert.match(result.stdout, new RegExp(`^run: listening on 127\\.0\\.0\\.1:${port}`, 'm'));
     assert.match(result.stdout, /^app: got hello from the service on 127\.0\.0\.2$/m);
     assert.match(result.stdout, /^run: the app exited, status 0$/m);

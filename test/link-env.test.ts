@@ -7,7 +7,8 @@ const summary = (env: Record<string, string>) => {
   const result = parseLinkEnv(env);
   return {
     forwards: result.forwards.map(
-      (f) => `${f.origin} ${f.port} → ${f.target.host}:${f.target.port}`,
+      (f) =>
+        `${f.origin} ${f.port} → ${f.target.host}:${f.target.port}${f.protocol === 'udp' ? '/udp' : ''}`,
     ),
     skipped: result.skipped.map((s) => `${s.origin}: ${s.kind}`),
   };
@@ -23,7 +24,8 @@ describe('parseLinkEnv: single variables', () => {
     ['NAMED_PORT_80_TCP', 'tcp://api.internal:8080', '80 → api.internal:8080', undefined],
     ['MY.DB_PORT_5432_TCP', 'tcp://172.17.0.9:5432', '5432 → 172.17.0.9:5432', undefined],
     ['CAPS_PORT_80_TCP', 'TCP://10.0.0.1:80', '80 → 10.0.0.1:80', undefined],
-    ['DNS_PORT_53_UDP', 'udp://10.0.0.10:53', undefined, 'unsupported'],
+    ['DNS_PORT_53_UDP', 'udp://10.0.0.10:53', '53 → 10.0.0.10:53/udp', undefined],
+    ['DNS_PORT_53_UDP', 'UDP://[fd00::53]:53', '53 → fd00::53:53/udp', undefined],
     ['S_PORT_777_SCTP', 'sctp://1.2.3.4:777', undefined, 'unsupported'],
     ['DB_PORT_0_TCP', 'tcp://172.17.0.5:5432', undefined, 'malformed'],
     ['DB_PORT_65536_TCP', 'tcp://172.17.0.5:5432', undefined, 'malformed'],
@@ -56,7 +58,10 @@ describe('parseLinkEnv: single variables', () => {
     test(`${name}=${value}`, () => {
       const result = parseLinkEnv({ [name]: value });
       assert.deepEqual(
-        result.forwards.map((f) => `${f.port} → ${f.target.host}:${f.target.port}`),
+        result.forwards.map(
+          (f) =>
+            `${f.port} → ${f.target.host}:${f.target.port}${f.protocol === 'udp' ? '/udp' : ''}`,
+        ),
         forward === undefined ? [] : [forward],
       );
       assert.deepEqual(
@@ -96,7 +101,7 @@ describe('parseLinkEnv: single variables', () => {
     assert.deepEqual(forward, backward);
     assert.deepEqual(
       forward.forwards.map((f) => f.origin),
-      ['C_PORT_22_TCP', 'A_PORT_80_TCP', 'B_PORT_80_TCP'],
+      ['Z_PORT_1_UDP', 'C_PORT_22_TCP', 'A_PORT_80_TCP', 'B_PORT_80_TCP'],
     );
   });
 });
@@ -106,13 +111,14 @@ describe('parseLinkEnv: fixtures', () => {
     assert.deepEqual(summary(readEnvFile('docker-link.env')), {
       forwards: [
         'DNS_PORT_53_TCP 53 → 172.17.0.8:53',
+        'DNS_PORT_53_UDP 53 → 172.17.0.8:53/udp',
         'DB_PORT_5432_TCP 5432 → 172.17.0.5:5432',
         'REDIS_PORT_6379_TCP 6379 → 172.17.0.6:6379',
         'CLUSTER_PORT_7000_TCP 7000 → 172.17.0.7:7000',
         'CLUSTER_PORT_7001_TCP 7001 → 172.17.0.7:7001',
         'CLUSTER_PORT_7002_TCP 7002 → 172.17.0.7:7002',
       ],
-      skipped: ['DNS_PORT_53_UDP: unsupported'],
+      skipped: [],
     });
   });
 
@@ -120,6 +126,7 @@ describe('parseLinkEnv: fixtures', () => {
     assert.deepEqual(summary(readEnvFile('kubernetes.env')), {
       forwards: [
         'COREDNS_PORT_53_TCP 53 → 10.96.0.10:53',
+        'COREDNS_PORT_53_UDP 53 → 10.96.0.10:53/udp',
         'API_PORT_80_TCP 80 → 10.96.20.1:80',
         'WEB_PORT_80_TCP 80 → 10.96.20.2:80',
         'KUBERNETES_PORT_443_TCP 443 → 10.96.0.1:443',
@@ -128,14 +135,11 @@ describe('parseLinkEnv: fixtures', () => {
         'REDIS_MASTER_PORT_6379_TCP 6379 → 10.96.7.7:6379',
         'DEV_ENV_API_PORT_8080_TCP 8080 → 10.96.30.3:8080',
         'SUPER_IPV6_PORT_8084_TCP 8084 → 2001:DB8:::8084',
+        'SUPER_IPV6_PORT_8084_UDP 8084 → 2001:DB8:::8084/udp',
         'API_PORT_9090_TCP 9090 → 10.96.20.1:9090',
         'MONGO_PORT_27017_TCP 27017 → 10.96.50.5:27017',
       ],
-      skipped: [
-        'COREDNS_PORT_53_UDP: unsupported',
-        'SCTP_1_PORT_777_SCTP: unsupported',
-        'SUPER_IPV6_PORT_8084_UDP: unsupported',
-      ],
+      skipped: ['SCTP_1_PORT_777_SCTP: unsupported'],
     });
   });
 

@@ -140,15 +140,15 @@ describe('planForwards', () => {
     );
   });
 
-  test('UDP is skipped without a warning', () => {
-    const plan = planForwards({ env: { DNS_PORT_53_UDP: 'udp://10.0.0.10:53' } });
+  test('SCTP is skipped without a warning', () => {
+    const plan = planForwards({ env: { S_PORT_777_SCTP: 'sctp://10.0.0.10:777' } });
     assert.deepEqual(plan.warnings, []);
     assert.deepEqual(plan.skipped, [
       {
-        origin: 'DNS_PORT_53_UDP',
-        reason: 'udp is not supported',
+        origin: 'S_PORT_777_SCTP',
+        reason: 'sctp is not supported',
         kind: 'unsupported',
-        alias: 'DNS',
+        alias: 'S',
       },
     ]);
   });
@@ -253,11 +253,13 @@ describe('planForwards', () => {
       plan.forwards.map((f) => f.origin),
       [
         'COREDNS_PORT_53_TCP',
+        'COREDNS_PORT_53_UDP',
         'GRPC_PORT_5000_TCP',
         'POSTGRES_PORT_5432_TCP',
         'REDIS_MASTER_PORT_6379_TCP',
         'DEV_ENV_API_PORT_8080_TCP',
         'SUPER_IPV6_PORT_8084_TCP',
+        'SUPER_IPV6_PORT_8084_UDP',
         'API_PORT_9090_TCP',
         'MONGO_PORT_27017_TCP',
       ],
@@ -270,6 +272,6 @@ describe('planForwards', () => {
   test('docker fixture: the _ENV_ copy of an ambassador variable is not a forward', () => {
     const plan = planForwards({ env: readEnvFile('docker-link.env') });
     assert.ok(!plan.forwards.some((f) => f.origin.includes('_ENV_') || f.listen[0]?.port === 1234));
-    assert.equal(plan.forwards.length, 6);
+    assert.equal(plan.forwards.length, 7);
   });
 });

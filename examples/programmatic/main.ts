@@ -11,10 +11,13 @@ const env = {
   // Docker's copy of the db container's own environment: never a forward, never printed.
   DB_ENV_POSTGRES_PASSWORD: 'example-secret',
   DNS_PORT_53_UDP: 'udp://172.17.0.6:53',
+  // SCTP is not forwarded: listed as skipped, with the reason.
+  SIG_PORT_2905_SCTP: 'sctp://172.17.0.7:2905',
 };
 const links = parseLinkEnv(env);
 for (const link of links.forwards) {
-  console.log(`link: ${link.origin}: listen on ${link.port}, dial ${formatEndpoint(link.target)}`);
+  const where = `${link.port}/${link.protocol}`;
+  console.log(`link: ${link.origin}: listen on ${where}, dial ${formatEndpoint(link.target)}`);
 }
 for (const skipped of links.skipped)
   console.log(`link: ${skipped.origin} skipped: ${skipped.reason}`);

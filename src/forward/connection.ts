@@ -195,6 +195,15 @@ export function reset(socket: Socket): void {
   if (socket.destroyed) return;
   // libuv refuses a reset while a shutdown (our `end()`) is still pending: Node then reports
   // EINVAL and never closes the handle, so the connection — and linkfwd's exit — would hang.
-  if (socket.connecting || (socket.writableEnded && !socket.writableFinished)) socket.destroy();
-  else socket.resetAndDestroy();
+  // A Unix-socket client has no RST: Node refuses resetAndDestroy() on a pipe; closing it is the
+  // nearest thing (the peer reads EOF, or EPIPE/ECONNRESET on its next write).
+  if (socket.connecting || (socket.writableEnded && !socket.writableFinished) || !isTcp(socket)) {
+    socket.destroy();
+  } else socket.resetAndDestroy();
+}
+
+/** A TCP socket's handle can reset; a pipe's cannot. */
+function isTcp(socket: Socket): boolean {
+  const handle = (socket as unknown as { _handle?: { reset?: unknown } | null })._handle;
+  return typeof handle?.reset === 'function';
 }

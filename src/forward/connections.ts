@@ -3,7 +3,7 @@ import { describeSystemError } from '../errors.js';
 import { debugForward, type Logger, silentLogger } from '../log.js';
 import { DEFAULTS } from '../options/index.js';
 import { describeOrigin, formatEndpoint, type PlannedForward } from '../plan/index.js';
-import { Connection, type ConnectionOwner } from './connection.js';
+import { Connection, type ConnectionOwner, reset } from './connection.js';
 import { type FdBudget, processFdBudget } from './fd-budget.js';
 import type { ForwarderOptions, ForwardStats } from './settings.js';
 
@@ -70,7 +70,7 @@ export class ForwardConnections implements ConnectionOwner {
       // net.connect throws synchronously only for options it rejects (a bad port from a
       // library caller): fail this client like any other dial, never crash the process.
       socket.on('error', ignore);
-      socket.resetAndDestroy();
+      reset(socket);
       this.dialFailed(error);
     }
   }
@@ -87,7 +87,7 @@ export class ForwardConnections implements ConnectionOwner {
       this.warnedFds = true;
     }
     socket.on('error', ignore);
-    socket.resetAndDestroy();
+    reset(socket);
   }
 
   /** Resets every connection; resolves once all their sockets have closed. */

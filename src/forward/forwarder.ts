@@ -12,22 +12,10 @@ import { type AcceptPath, SERVER_OPTIONS, takeClients } from './accept.js';
 import { ForwardConnections } from './connections.js';
 import { prepareDataPath } from './data-path.js';
 import { processFdBudget } from './fd-budget.js';
-import type { ForwarderOptions, ForwardStats } from './settings.js';
-
-/** One {@link PlannedForward}, listening. */
-export interface Forwarder {
-  readonly forward: PlannedForward;
-  /** The addresses actually bound; with port 0, the real port (one for every address). */
-  readonly addresses: Endpoint[];
-  /** @internal How its listeners take clients (forward/accept.ts); tests check it. */
-  readonly acceptPath: AcceptPath;
-  stats(): ForwardStats;
-  /**
-   * Stops accepting, resets every live connection (both legs: an interrupted transfer must not
-   * look complete) and resolves once every listener and socket has closed. Idempotent.
-   */
-  close(): Promise<void>;
-}
+import { EPHEMERAL_TRIES, isNoIPv6, type ListenFailure } from './listen.js';
+import type { Forwarder, ForwarderOptions, ForwardStats } from './settings.js';
+import { startUdpForwarder } from './udp.js';
+import { listenUnix } from './unix.js';
 
 /** The forwarders of a plan, and the discovered forwards that could not bind. */
 export interface ForwarderGroup {
@@ -35,15 +23,6 @@ export interface ForwarderGroup {
   readonly skipped: { origin: string; reason: string }[];
   /** Closes every forwarder. Idempotent. */
   close(): Promise<void>;
-}
-
-/** Tries of a shared ephemeral port before giving up (port 0, several addresses). */
-const EPHEMERAL_TRIES = 5;
-
-/** Why a forward could not listen. */
-interface ListenFailure {
-  reason: string;
-  cause: unknown;
 }
 
 /**
@@ -64,7 +43,7 @@ export async function startForwarder(
 ): Promise<Forwarder> {
   await loadDebugIfWanted();
   const started = await tryStart(forward, options);
-  if (started instanceof ActiveForwarder) return started;
+  if (!isFailure(started)) return started;
   throw listenError(forward, started, '');
 }
 
@@ -83,7 +62,7 @@ export async function startForwarders(
   try {
     for (const forward of forwards) {
       const started = await tryStart(forward, options);
-      if (started instanceof ActiveForwarder) {
+      if (!isFailure(started)) {
         forwarders.push(started);
       } else if (forward.explicit) {
         throw listenError(forward, started, '');
@@ -120,9 +99,12 @@ function listenError(forward: PlannedForward, failure: ListenFailure, note: stri
 async function tryStart(
   forward: PlannedForward,
   options: ForwarderOptions,
-): Promise<ActiveForwarder | ListenFailure> {
+): Promise<Forwarder | ListenFailure> {
+  if (forward.protocol === 'udp') return startUdpForwarder(forward, options);
   const forwarder = new ActiveForwarder(forward, options);
-  const failure = await forwarder.listen();
+  const failure = await (forward.unix === undefined
+    ? forwarder.listen()
+    : forwarder.listenUnix(forward.unix, options));
   return failure ?? forwarder;
 }
 
@@ -152,6 +134,22 @@ class ActiveForwarder implements Forwarder {
       this.connections.abortAll(),
     ]).then(() => {});
     return this.closing;
+  }
+
+  /**
+   * Listens on a Unix-socket path (forward/unix.ts: stale sockets, `--mkdir`, `--unix-mode`).
+   * Its clients take the same accept path and data path as TCP clients.
+   */
+  async listenUnix(path: string, options: ForwarderOptions): Promise<ListenFailure | undefined> {
+    prepareDataPath();
+    const server = createServer(SERVER_OPTIONS);
+    const failure = await listenUnix(server, path, options);
+    if (failure !== undefined) return failure;
+    const { accept, acceptFailed } = this.connections;
+    this.acceptPath = takeClients(server, accept, acceptFailed, this.acceptPath);
+    this.servers.push(server);
+    processFdBudget().measure();
+    return undefined;
   }
 
   /** Binds every address, or none; resolves with the failure, if any. */
@@ -218,14 +216,12 @@ function listenOn(server: Server, host: string, port: number, ipv6Only: boolean)
   });
 }
 
-function closeServer(server: Server): Promise<void> {
-  return new Promise((resolve) => server.close(() => resolve()));
+function isFailure(started: Forwarder | ListenFailure): started is ListenFailure {
+  return 'reason' in started;
 }
 
-/** The host has no IPv6 (or no such address) and the address may be left out. */
-function isNoIPv6(address: ListenAddress, error: unknown): boolean {
-  const code = (error as NodeJS.ErrnoException).code;
-  return address.optional === true && (code === 'EADDRNOTAVAIL' || code === 'EAFNOSUPPORT');
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => server.close(() => resolve()));
 }
 
 /** The error, and what to do about it where that is clear. */

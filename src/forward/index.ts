@@ -5,8 +5,8 @@
 
 export { dialByName } from './dial-names.js';
 export { processFdBudget } from './fd-budget.js';
-export type { Forwarder, ForwarderGroup } from './forwarder.js';
+export type { ForwarderGroup } from './forwarder.js';
 export { startForwarder, startForwarders } from './forwarder.js';
-export type { ForwarderOptions, ForwardStats } from './settings.js';
+export type { Forwarder, ForwarderOptions, ForwardStats, UdpStats } from './settings.js';
 export type { WaitOptions } from './wait.js';
 export { probe, waitForTargets } from './wait.js';

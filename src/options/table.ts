@@ -14,7 +14,13 @@ import {
   parseForwardSpec,
 } from '../plan/index.js';
 import { parseDuration } from './duration.js';
-import { parseBindAddress, parseCount, parseDialMode, parseStatusAddress } from './values.js';
+import {
+  parseBindAddress,
+  parseCount,
+  parseDialMode,
+  parseFileMode,
+  parseStatusAddress,
+} from './values.js';
 
 /** Where a value was given: a flag (`--connect-timeout`) or a variable (`LINKFWD_...`). */
 export type OptionSource = 'flag' | 'env';
@@ -73,7 +79,7 @@ export const SETTING_OPTIONS = {
     parse: spec,
     defaultText: 'none',
     group: 'Forwards:',
-    describe: 'forward [BIND:]PORT:HOST:PORT (repeatable; the variable takes a list)',
+    describe: 'forward [BIND:]PORT:HOST:PORT[/udp] or unix:/PATH:HOST:PORT (repeatable)',
   } satisfies OptionDef<ForwardSpec>,
   links: {
     flag: 'links',
@@ -134,6 +140,25 @@ export const SETTING_OPTIONS = {
     group: 'Forwards:',
     describe: 'problems with discovered forwards are fatal',
   } satisfies OptionDef<boolean>,
+  unixMode: {
+    flag: 'unix-mode',
+    value: 'MODE',
+    env: 'LINKFWD_UNIX_MODE',
+    kind: 'value',
+    parse: parseFileMode,
+    defaultText: 'from the umask',
+    group: 'Forwards:',
+    describe: 'permissions of Unix-socket listeners, octal (0660)',
+  } satisfies OptionDef<number>,
+  mkdir: {
+    flag: 'mkdir',
+    env: 'LINKFWD_MKDIR',
+    kind: 'switch',
+    default: false,
+    defaultText: 'off',
+    group: 'Forwards:',
+    describe: "create a Unix-socket listener's missing directories",
+  } satisfies OptionDef<boolean>,
   connectTimeout: {
     flag: 'connect-timeout',
     value: 'DUR',
@@ -165,7 +190,18 @@ export const SETTING_OPTIONS = {
     default: 4096,
     defaultText: '4096 per forward',
     group: 'Connections:',
-    describe: 'per forward; beyond it new clients are reset',
+    describe: 'per forward (UDP: flows); beyond it new clients are reset',
+  } satisfies OptionDef<number>,
+  udpIdleTimeout: {
+    flag: 'udp-idle-timeout',
+    value: 'DUR',
+    env: 'LINKFWD_UDP_IDLE_TIMEOUT',
+    kind: 'value',
+    parse: duration,
+    default: 60_000,
+    defaultText: '60s',
+    group: 'Connections:',
+    describe: 'forget a UDP flow idle this long',
   } satisfies OptionDef<number>,
   wait: {
     flag: 'wait',
@@ -290,9 +326,11 @@ export const DEFAULTS = {
   bind: SETTING_OPTIONS.bind.default,
   allowMissing: SETTING_OPTIONS.allowMissing.default,
   strict: SETTING_OPTIONS.strict.default,
+  mkdir: SETTING_OPTIONS.mkdir.default,
   connectTimeout: SETTING_OPTIONS.connectTimeout.default,
   idleTimeout: SETTING_OPTIONS.idleTimeout.default,
   maxConnections: SETTING_OPTIONS.maxConnections.default,
+  udpIdleTimeout: SETTING_OPTIONS.udpIdleTimeout.default,
   wait: SETTING_OPTIONS.wait.default,
   waitTimeout: SETTING_OPTIONS.waitTimeout.default,
   dial: SETTING_OPTIONS.dial.default,

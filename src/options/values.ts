@@ -25,6 +25,14 @@ export function parseCount(text: string, name: string): number {
   return Number(text.trim());
 }
 
+/** File permissions in octal, `0660` or `660`, at most `0777` (`--unix-mode`). */
+export function parseFileMode(text: string, name: string): number {
+  if (!/^0?[0-7]{3}$/.test(text.trim())) {
+    throw usage(`${name}: expected an octal mode such as 0660, got ${JSON.stringify(text)}`, name);
+  }
+  return Number.parseInt(text.trim(), 8);
+}
+
 /** An IP literal to listen on; brackets around IPv6 are allowed. Host names are refused. */
 export function parseBindAddress(text: string, name: string): string {
   const host = text.startsWith('[') && text.endsWith(']') ? text.slice(1, -1) : text;

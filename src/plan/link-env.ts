@@ -1,5 +1,5 @@
 import { isIPv6 } from './ip.js';
-import { type Endpoint, isValidHost, parsePort } from './spec.js';
+import { type Endpoint, isValidHost, type Protocol, parsePort } from './spec.js';
 
 /** An environment: `process.env` or any record of strings. */
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -12,6 +12,8 @@ export interface LinkForward {
   port: number;
   /** Target: host and port from the variable's **value**. */
   target: Endpoint;
+  /** `tcp` from `_TCP` variables, `udp` from `_UDP` ones. */
+  protocol: Protocol;
   /** The variable name. */
   origin: string;
 }
@@ -21,7 +23,7 @@ export interface SkippedVariable {
   origin: string;
   reason: string;
   /**
-   * `malformed` (a warning; fatal with `--strict`), `unsupported` (UDP/SCTP: a debug line),
+   * `malformed` (a warning; fatal with `--strict`), `unsupported` (SCTP: a debug line),
    * `conflict`/`duplicate`/`overridden`/`excluded` (set by the planner).
    */
   kind: 'malformed' | 'unsupported' | 'conflict' | 'duplicate' | 'overridden' | 'excluded';
@@ -44,7 +46,7 @@ const URL_VALUE = /^([A-Za-z]+):\/\/(.*)$/;
  * name), dial host:port (from the value). `_ADDR`/`_PORT`/`_PROTO`/range variables, `<ALIAS>_PORT`
  * and Kubernetes `_SERVICE_*` variables are ignored. `<A>_ENV_<REST>` is Docker's copy of a
  * linked container's own environment when `<A>_NAME` is set, and is ignored silently.
- * UDP/SCTP variables are skipped as unsupported; malformed ones are skipped with a reason
+ * `_UDP` variables give UDP forwards; SCTP ones are skipped as unsupported; malformed ones are skipped with a reason
  * that never quotes the value (it may hold a secret).
  */
 export function parseLinkEnv(env: Env): LinkEnvResult {
@@ -70,11 +72,11 @@ export function parseLinkEnv(env: Env): LinkEnvResult {
       skip('malformed', target);
       continue;
     }
-    if (proto !== 'TCP') {
-      skip('unsupported', `${proto.toLowerCase()} is not supported`);
+    if (proto === 'SCTP') {
+      skip('unsupported', 'sctp is not supported');
       continue;
     }
-    forwards.push({ alias, port, target, origin: name });
+    forwards.push({ alias, port, target, origin: name, protocol: proto === 'UDP' ? 'udp' : 'tcp' });
   }
   forwards.sort((a, b) => a.port - b.port || compareNames(a.origin, b.origin));
   skipped.sort((a, b) => compareNames(a.origin, b.origin));

@@ -2,7 +2,13 @@ import { LinkfwdError, type LinkfwdErrorCode } from '../errors.js';
 import { debugPlan } from '../log.js';
 import { isIPv4, isIPv6, isLoopback, normalizeAddress } from './ip.js';
 import { compareNames, type Env, parseLinkEnv, type SkippedVariable } from './link-env.js';
-import { type Endpoint, type ForwardSource, type ForwardSpec, formatEndpoint } from './spec.js';
+import {
+  type Endpoint,
+  type ForwardSource,
+  type ForwardSpec,
+  formatEndpoint,
+  type Protocol,
+} from './spec.js';
 
 /** A listen address of a planned forward. */
 export interface ListenAddress extends Endpoint {
@@ -15,8 +21,13 @@ export interface ListenAddress extends Endpoint {
 
 /** A forward as it will be opened: every listen address, one target, and its origin. */
 export interface PlannedForward {
+  /** The addresses to listen on; empty for a Unix-socket listener (`unix`). */
   listen: ListenAddress[];
   target: Endpoint;
+  /** `udp` forwards datagrams; absent or `tcp`: TCP streams. */
+  protocol?: Protocol;
+  /** Listen on this Unix-socket path (absolute) instead of `listen`; always TCP to the target. */
+  unix?: string;
   /** `5432:db:5432` (spec text as given) or `DB_PORT_5432_TCP` (variable name). */
   origin: string;
   source: ForwardSource;
@@ -126,12 +137,14 @@ export function planForwards(input: PlanInput): Plan {
   );
   for (const spec of specs) {
     const forward: PlannedForward = {
-      listen: listenOn(spec.bind, spec.port),
+      listen: spec.unix === undefined ? listenOn(spec.bind, spec.port) : [],
       target: spec.target,
       origin: spec.origin,
       source: spec.source,
       explicit: true,
     };
+    if (spec.protocol === 'udp') forward.protocol = 'udp';
+    if (spec.unix !== undefined) forward.unix = spec.unix;
     const rival = explicit.find((other) => overlaps(other, forward));
     if (rival === undefined) {
       explicit.push(forward);
@@ -189,6 +202,7 @@ export function planForwards(input: PlanInput): Plan {
         explicit: only.has(normal),
         dialName: dialNameOf(link.alias, input.env ?? {}),
       };
+      if (link.protocol === 'udp') forward.protocol = 'udp';
       if (!forward.explicit) {
         discovered.push(forward);
         continue;
@@ -251,7 +265,7 @@ function settleDiscovered(
   strict: boolean | undefined,
 ): PlannedForward[] {
   const kept: PlannedForward[] = [];
-  const byPort = new Map<number, PlannedForward[]>();
+  const byPort = new Map<string, PlannedForward[]>();
   for (const forward of discovered) {
     const winner = explicit.find((other) => overlaps(other, forward));
     if (winner !== undefined) {
@@ -260,8 +274,9 @@ function settleDiscovered(
       debugPlan('%s %s', forward.origin, reason);
       continue;
     }
-    const port = forward.listen[0]?.port ?? 0;
-    byPort.set(port, [...(byPort.get(port) ?? []), forward]);
+    // TCP and UDP on one port number are two forwards, not rivals.
+    const key = `${forward.listen[0]?.port ?? 0}${protocolSuffix(forward)}`;
+    byPort.set(key, [...(byPort.get(key) ?? []), forward]);
   }
   for (const [port, group] of byPort) {
     const [first, ...rest] = group;
@@ -312,7 +327,12 @@ function warnOrFail(
 
 function explicitConflict(first: PlannedForward, second: PlannedForward): LinkfwdError {
   const shared = second.listen.find((a) => first.listen.some((b) => addressesOverlap(a, b)));
-  const where = shared === undefined ? '' : ` on ${formatEndpoint(shared)}`;
+  const where =
+    second.unix !== undefined
+      ? ` on ${second.unix}`
+      : shared === undefined
+        ? ''
+        : ` on ${formatEndpoint(shared)}${protocolSuffix(second)}`;
   return new LinkfwdError(
     'ERR_LINKFWD_CONFLICT',
     `${describeOrigin(first)} and ${describeOrigin(second)} both listen${where}`,
@@ -328,8 +348,18 @@ function sameEndpoint(a: Endpoint, b: Endpoint): boolean {
   return a.port === b.port && a.host.toLowerCase() === b.host.toLowerCase();
 }
 
-/** Two forwards collide when any of their listen addresses would fight over one socket. */
+/** `/udp` for a UDP forward, nothing for TCP (the default). */
+export function protocolSuffix(forward: Pick<PlannedForward, 'protocol'>): string {
+  return forward.protocol === 'udp' ? '/udp' : '';
+}
+
+/**
+ * Two forwards collide when any of their listen addresses would fight over one socket: same
+ * protocol (a UDP and a TCP socket share a port number peacefully), or the same Unix path.
+ */
 function overlaps(a: PlannedForward, b: PlannedForward): boolean {
+  if (a.unix !== undefined || b.unix !== undefined) return a.unix === b.unix;
+  if ((a.protocol ?? 'tcp') !== (b.protocol ?? 'tcp')) return false;
   return a.listen.some((x) => b.listen.some((y) => addressesOverlap(x, y)));
 }
 

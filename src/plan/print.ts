@@ -1,12 +1,14 @@
 import { escapeControl } from '../log.js';
-import { describeOrigin, type Plan } from './plan.js';
+import { describeOrigin, type Plan, type PlannedForward } from './plan.js';
 import { formatEndpoint } from './spec.js';
 
 /** The `--print --json` document (README: "--print and --print --json"). Keys may be added; these are stable. */
 export interface PlanJson {
   forwards: {
-    listen: { host: string; port: number }[];
+    /** `{ host, port }` for each address, or one `{ path }` for a Unix-socket listener. */
+    listen: ({ host: string; port: number } | { path: string })[];
     target: { host: string; port: number };
+    protocol: 'tcp' | 'udp';
     origin: string;
     explicit: boolean;
   }[];
@@ -16,8 +18,12 @@ export interface PlanJson {
 export function planToJson(plan: Plan): PlanJson {
   return {
     forwards: plan.forwards.map((f) => ({
-      listen: f.listen.map(({ host, port }) => ({ host, port })),
+      listen:
+        f.unix === undefined
+          ? f.listen.map(({ host, port }) => ({ host, port }))
+          : [{ path: f.unix }],
       target: { host: f.target.host, port: f.target.port },
+      protocol: f.protocol ?? 'tcp',
       origin: f.origin,
       explicit: f.explicit,
     })),
@@ -35,9 +41,10 @@ export function formatPlanTable(plan: Plan): string {
     lines.push('no forwards');
   } else {
     const rows = [
-      ['LISTEN', 'TARGET', 'ORIGIN', 'KIND'],
+      ['LISTEN', 'PROTO', 'TARGET', 'ORIGIN', 'KIND'],
       ...plan.forwards.map((f) => [
-        f.listen.map(formatEndpoint).join(' '),
+        formatListen(f),
+        f.protocol ?? 'tcp',
         formatEndpoint(f.target),
         describeOrigin(f),
         f.explicit ? 'explicit' : 'discovered',
@@ -50,6 +57,12 @@ export function formatPlanTable(plan: Plan): string {
     lines.push(...alignColumns(plan.skipped.map((s) => [s.origin, s.reason])));
   }
   return `${lines.join('\n')}\n`;
+}
+
+/** `127.0.0.1:53 [::1]:53`, or `unix:/run/db.sock`. */
+function formatListen(forward: PlannedForward): string {
+  if (forward.unix !== undefined) return `unix:${forward.unix}`;
+  return forward.listen.map(formatEndpoint).join(' ');
 }
 
 /** Columns padded to their widest cell; control characters in a cell (a name) are escaped. */

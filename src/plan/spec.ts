@@ -7,6 +7,9 @@ export interface Endpoint {
   port: number;
 }
 
+/** The transport a forward carries: TCP streams or UDP datagrams. */
+export type Protocol = 'tcp' | 'udp';
+
 /** Where a forward came from: `-f`, `LINKFWD_FORWARD`, or a link variable. */
 export type ForwardSource = 'flag' | 'env' | 'link';
 
@@ -17,9 +20,13 @@ export type ForwardSource = 'flag' | 'env' | 'link';
 export interface ForwardSpec {
   /** Listen address; `undefined` means "the default bind addresses" (`--bind`). */
   bind: string | undefined;
-  /** Listen port; 0 (an ephemeral port) is possible only through the library API. */
+  /** Listen port; 0 (an ephemeral port) is possible only through the library API. 0 with `unix`. */
   port: number;
   target: Endpoint;
+  /** `udp` for `.../udp` specs; absent or `tcp`: TCP. */
+  protocol?: Protocol;
+  /** A Unix-socket listener's absolute path (`unix:/path:HOST:PORT`); it then has no port. */
+  unix?: string;
   /** The spec text as given (`5432:db:5432`) or the variable name (`DB_PORT_5432_TCP`). */
   origin: string;
   source: ForwardSource;
@@ -31,7 +38,11 @@ export interface ParseSpecOptions {
   allowPortZero?: boolean;
 }
 
-const EXPECTED = 'expected [BIND_ADDR:]LOCAL_PORT:TARGET_HOST:TARGET_PORT, e.g. 5432:db:5432';
+const EXPECTED =
+  'expected [BIND_ADDR:]LOCAL_PORT:TARGET_HOST:TARGET_PORT[/udp] or unix:/PATH:TARGET_HOST:TARGET_PORT, e.g. 5432:db:5432';
+const UNIX_PREFIX = 'unix:';
+/** `sun_path` holds 108 bytes on Linux, the terminating NUL included. */
+const UNIX_PATH_MAX = 107;
 const PORT = /^[0-9]{1,5}$/;
 const HOSTNAME =
   /^(?=.{1,253}$)[A-Za-z0-9_](?:[A-Za-z0-9_-]*[A-Za-z0-9_])?(?:\.[A-Za-z0-9_](?:[A-Za-z0-9_-]*[A-Za-z0-9_])?)*\.?$/;
@@ -111,7 +122,19 @@ export function parseForwardSpec(text: string, options: ParseSpecOptions = {}): 
       { origin: text },
     );
   };
-  const tokens = splitColons(text);
+  if (text.startsWith(UNIX_PREFIX)) return parseUnixSpec(text, options, fail);
+  let body = text;
+  let protocol: Protocol = 'tcp';
+  const slash = text.lastIndexOf('/');
+  if (slash !== -1) {
+    const suffix = text.slice(slash + 1);
+    if (suffix !== 'tcp' && suffix !== 'udp') {
+      return fail(`unsupported protocol ${JSON.stringify(suffix)} (tcp or udp)`);
+    }
+    protocol = suffix;
+    body = text.slice(0, slash);
+  }
+  const tokens = splitColons(body);
   if (tokens === undefined) return fail('unbalanced brackets');
   if (tokens.length !== 3 && tokens.length !== 4) {
     return fail(
@@ -132,24 +155,72 @@ export function parseForwardSpec(text: string, options: ParseSpecOptions = {}): 
   }
   const port = parsePort(portToken ?? '', options.allowPortZero === true);
   if (port === undefined) return fail(`bad local port ${JSON.stringify(portToken)}`);
+  const target = parseTarget(hostToken, targetPortToken, fail);
+  const spec: ForwardSpec = { bind, port, target, origin: text, source: options.source ?? 'flag' };
+  if (protocol === 'udp') spec.protocol = 'udp';
+  return spec;
+}
+
+/** `HOST` and `PORT` of a spec's target; IPv6 in brackets. */
+function parseTarget(
+  hostToken: string | undefined,
+  portToken: string | undefined,
+  fail: (why: string) => never,
+): Endpoint {
   const host = unbracket(hostToken ?? '');
   if (host === undefined || !isValidHost(host) || (isIPv6(host) && !hostToken?.startsWith('['))) {
     return fail(`bad target host ${JSON.stringify(hostToken)}`);
   }
-  const targetPort = parsePort(targetPortToken ?? '');
-  if (targetPort === undefined) return fail(`bad target port ${JSON.stringify(targetPortToken)}`);
+  const port = parsePort(portToken ?? '');
+  if (port === undefined) return fail(`bad target port ${JSON.stringify(portToken)}`);
+  return { host, port };
+}
 
+/**
+ * `unix:/abs/path:HOST:PORT[/tcp]`: the target is the last two fields, so the path may hold
+ * colons. Whether the path is free, stale or a directory is checked when it is bound.
+ */
+function parseUnixSpec(
+  text: string,
+  options: ParseSpecOptions,
+  fail: (why: string) => never,
+): ForwardSpec {
+  let body = text.slice(UNIX_PREFIX.length);
+  if (body.endsWith('/udp')) return fail('a Unix-socket listener carries TCP streams only');
+  if (body.endsWith('/tcp')) body = body.slice(0, -'/tcp'.length);
+  const portColon = body.lastIndexOf(':');
+  const hostColon = body.endsWith(']', portColon)
+    ? body.lastIndexOf(':', body.lastIndexOf('[', portColon) - 1)
+    : body.lastIndexOf(':', portColon - 1);
+  if (portColon === -1 || hostColon <= 0) return fail('too few fields');
+  const path = body.slice(0, hostColon);
+  if (!path.startsWith('/'))
+    return fail(`Unix socket path ${JSON.stringify(path)} is not absolute`);
+  if (path.endsWith('/')) return fail(`Unix socket path ${JSON.stringify(path)} names a directory`);
+  if (path.includes('\0')) return fail('Unix socket path holds a NUL byte');
+  if (Buffer.byteLength(path) > UNIX_PATH_MAX) {
+    return fail(`Unix socket path is longer than ${UNIX_PATH_MAX} bytes`);
+  }
+  const target = parseTarget(body.slice(hostColon + 1, portColon), body.slice(portColon + 1), fail);
   return {
-    bind,
-    port,
-    target: { host, port: targetPort },
+    bind: undefined,
+    port: 0,
+    target,
     origin: text,
     source: options.source ?? 'flag',
+    unix: path,
   };
 }
 
-/** The canonical text of a spec: `[bind:]port:host:port`, IPv6 bracketed. */
-export function formatForwardSpec(spec: Pick<ForwardSpec, 'bind' | 'port' | 'target'>): string {
+/**
+ * The canonical text of a spec: `[bind:]port:host:port[/udp]` or `unix:/path:host:port`, IPv6
+ * bracketed.
+ */
+export function formatForwardSpec(
+  spec: Pick<ForwardSpec, 'bind' | 'port' | 'target' | 'protocol' | 'unix'>,
+): string {
+  if (spec.unix !== undefined) return `${UNIX_PREFIX}${spec.unix}:${formatEndpoint(spec.target)}`;
   const bind = spec.bind === undefined ? '' : `${formatHost(spec.bind)}:`;
-  return `${bind}${spec.port}:${formatEndpoint(spec.target)}`;
+  const suffix = spec.protocol === 'udp' ? '/udp' : '';
+  return `${bind}${spec.port}:${formatEndpoint(spec.target)}${suffix}`;
 }

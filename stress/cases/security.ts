@@ -5,6 +5,7 @@ import { cleanEnv, runCli } from '../../test/helpers/cli.js';
 import { tcpListeners } from '../../test/helpers/proc.js';
 import { fixture, startLinkfwd, within } from '../../test/helpers/process.js';
 import { dial, freePort, observe, waitFor } from '../../test/helpers/sockets.js';
+import { freeUdpPort } from '../../test/helpers/udp.js';
 import { privateNetworkCommand, startListening } from '../harness.js';
 import { figure, type Scale } from '../scale.js';
 
@@ -18,6 +19,7 @@ export function securityCases(scale: Scale): void {
     test('nothing listens beyond loopback without an explicit flag (ss -ltnp)', {
       timeout,
     }, async (t) => {
+      const dnsPort = await freeUdpPort('127.0.0.1');
       const ports = [
         await freePort('127.0.0.1'),
         await freePort('127.0.0.1'),
@@ -29,7 +31,7 @@ export function securityCases(scale: Scale): void {
         LINKFWD_FORWARD: `${viaEnv}:127.0.0.2:1`,
         [`DB_PORT_${viaLink}_TCP`]: 'tcp://127.0.0.2:5432',
         [`API_PORT_${viaKubernetes}_TCP`]: 'tcp://[fd00::5]:80',
-        DNS_PORT_53_UDP: 'udp://127.0.0.2:53',
+        [`DNS_PORT_${dnsPort}_UDP`]: 'udp://127.0.0.2:53',
       });
       const linkfwd = await startListening(
         t,
@@ -45,7 +47,12 @@ export function securityCases(scale: Scale): void {
         'every listener is on 127.0.0.1 or ::1',
       );
       assert.equal(tcp.length, 2 * ports.length, JSON.stringify(tcp));
-      assert.deepEqual(udp, [], 'no UDP socket');
+      // The UDP link variable is a UDP forward, on the loopback addresses like the rest.
+      assert.deepEqual(
+        udp.map((l) => `${l.host}:${l.port}`).sort(),
+        [`127.0.0.1:${dnsPort}`, `::1:${dnsPort}`],
+        'UDP sockets only for the UDP forward, on loopback',
+      );
       assert.doesNotMatch(linkfwd.stderr, /exposed/);
 
       // The same check sees an exposed port when one is asked for: in a network namespace of
