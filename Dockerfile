@@ -8,10 +8,10 @@
 # of README "Containers, tested".
 #
 # Run with an init in front: as PID 1 linkfwd forwards signals and exits with the app's status,
-# but Node cannot reap orphaned grandchildren, and a `docker stop` that comes in the first few
-# tens of milliseconds, before Node has run any JavaScript, is dropped by the kernel (PID 1
-# without a handler) and ends in SIGKILL at the timeout. With `docker run --init` (Compose:
-# `init: true`) both are handled:
+# but Node cannot reap orphaned grandchildren, and a `docker stop` that comes during Node's
+# bootstrap (about as long as `node -e 0`), before any JavaScript runs, is dropped by the kernel
+# (PID 1 without a handler) and ends in SIGKILL at the timeout. With `docker run --init`
+# (Compose: `init: true`) both are handled (README "Running as PID 1"):
 #
 #   docker run --init --rm linkfwd -f 0.0.0.0:5432:db.internal:5432
 #
