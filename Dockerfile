@@ -1,11 +1,17 @@
 # linkfwd's images. From the repository root:
 #
-#   docker build -t linkfwd .                          the npm package on Node (default target)
+#   docker build -t linkfwd .                          the npm bin on Node (default target)
 #   docker build --target binary -t linkfwd:binary .   the single executable alone
 #
+# Building needs the npm registry (npm ci); the binary target also needs Debian's mirror
+# (binutils, for `strip`). `npm run test:container` builds every target and runs the checks
+# of README "Containers, tested".
+#
 # Run with an init in front: as PID 1 linkfwd forwards signals and exits with the app's status,
-# but Node cannot reap orphaned grandchildren, so apps that fork want `docker run --init`
-# (Compose: `init: true`):
+# but Node cannot reap orphaned grandchildren, and a `docker stop` that comes during Node's
+# bootstrap (about as long as `node -e 0`), before any JavaScript runs, is dropped by the kernel
+# (PID 1 without a handler) and ends in SIGKILL at the timeout. With `docker run --init`
+# (Compose: `init: true`) both are handled (README "Running as PID 1"):
 #
 #   docker run --init --rm linkfwd -f 0.0.0.0:5432:db.internal:5432
 #
@@ -14,7 +20,7 @@
 #   COPY --from=linkfwd:binary /usr/local/bin/linkfwd /usr/local/bin/linkfwd
 #   ENTRYPOINT ["linkfwd", "--"]
 
-ARG NODE_VERSION=20
+ARG NODE_VERSION=24
 
 # ---- build: dev dependencies, TypeScript and the CLI bundle → dist/ -------------------------
 FROM node:${NODE_VERSION}-bookworm-slim AS build
@@ -46,17 +52,16 @@ RUN ["/usr/local/bin/linkfwd", "--version"]
 USER nobody
 ENTRYPOINT ["/usr/local/bin/linkfwd"]
 
-# ---- prod-deps: production dependencies only -----------------------------------------------
-FROM build AS prod-deps
-RUN npm prune --omit=dev --no-audit --no-fund
-
-# ---- runtime (default): Node, dist/ and production dependencies, as user `node` --------------
+# ---- runtime (default): Node and the CLI bundle, as user `node` --------------------------------
+# dist/linkfwd.cjs holds linkfwd and its dependencies in one file that requires only Node's
+# built-in modules (scripts/bundle.ts): the image needs no node_modules.
 FROM node:${NODE_VERSION}-bookworm-slim AS runtime
 ENV NODE_ENV=production
 WORKDIR /app
 # Owned by root and read-only to `node`: the app user cannot change linkfwd.
-COPY --from=prod-deps /app/package.json /app/package-lock.json ./
-COPY --from=prod-deps /app/node_modules/ node_modules/
-COPY --from=prod-deps /app/dist/ dist/
+COPY --from=build /app/package.json ./
+COPY --from=build /app/dist/linkfwd.cjs dist/linkfwd.cjs
+# `linkfwd` on PATH, so that images built on this one can say ENTRYPOINT ["linkfwd", "--"].
+RUN ln -s /app/dist/linkfwd.cjs /usr/local/bin/linkfwd && linkfwd --version
 USER node
 ENTRYPOINT ["node", "/app/dist/linkfwd.cjs"]

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -260,5 +261,39 @@ describe('linkfwd start-up', () => {
     assert.equal(lines.length, 5);
     assert.match(lines[4] ?? '', /nothing to do/);
     assert.equal(existsSync(marker), false);
+  });
+});
+
+describe('linkfwd early signal listeners (src/cli/early-signals.ts)', () => {
+  // A child Node stands in for the bin: it loads the module, is sent SIGTERM before anything
+  // else listens, then adds a listener as the signal router does.
+  const script = `
+    await import(${JSON.stringify(join(ROOT, 'src/cli/early-signals.ts'))});
+    process.kill(process.pid, 'SIGTERM');
+    setTimeout(() => {
+      process.on('SIGTERM', (s) => {
+        setImmediate(() => {
+          console.log(s, process.listenerCount('SIGTERM'), process.listenerCount('SIGINT'));
+          process.exit(0);
+        });
+      });
+      process.on('SIGINT', () => {});
+    }, 100);
+  `;
+
+  test('a SIGTERM before the router listens is held, then handed to it once', () => {
+    const result = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', '--input-type=module', '-e', script],
+      {
+        cwd: ROOT,
+        encoding: 'utf8',
+        timeout: 20_000,
+      },
+    );
+    assert.equal(result.signal, null, 'killed by the signal: nothing held it');
+    assert.equal(result.status, 0, result.stderr);
+    // Handed over once, and only the router's listeners remain.
+    assert.equal(result.stdout.trim(), 'SIGTERM 1 1');
   });
 });

@@ -147,10 +147,22 @@ describe('installSignalRouter with a fake process', () => {
     for (const signal of TERMINAL_SIGNALS) proc.emit(signal);
     proc.emit('SIGTERM');
     assert.deepEqual(sent, ['SIGTERM'], 'only SIGTERM while in the foreground');
-    assert.ok(asked.length > 0 && asked.every((pid) => pid === 777));
+    assert.deepEqual(new Set(asked), new Set([777, proc.pid]), 'the app and linkfwd');
     foreground = false;
     for (const signal of TERMINAL_SIGNALS) proc.emit(signal);
     assert.deepEqual(sent, ['SIGTERM', ...TERMINAL_SIGNALS]);
+    router.dispose();
+  });
+
+  test('terminal signals are forwarded when only the app is in the foreground', T, () => {
+    // The app made itself the foreground job (a shell does): a key typed on the terminal
+    // cannot have reached linkfwd, so what linkfwd receives was sent to it alone.
+    const proc = new FakeProcess();
+    const router = installSignalRouter(proc, { isForeground: (pid) => pid === 777 });
+    const { child, sent } = fakeChild(777);
+    router.attach(child);
+    for (const signal of TERMINAL_SIGNALS) proc.emit(signal);
+    assert.deepEqual(sent, [...TERMINAL_SIGNALS]);
     router.dispose();
   });
 

@@ -1,5 +1,7 @@
 #!/usr/bin/env node
-// First: the environment is copied before `debug` (loaded by main.js) can change it.
+// First: the terminating signals are caught from here on (as PID 1, one caught by nobody is
+// lost). Then the environment is copied before `debug` (loaded by main.js) can change it.
+import './early-signals.js';
 import { nonUtf8Variables, rawCommandLine, receivedEnv } from './env-snapshot.js';
 import { main } from './main.js';
 

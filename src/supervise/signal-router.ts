@@ -75,8 +75,14 @@ export function installSignalRouter(
       return;
     }
     const pid = child.pid;
-    if (!shouldForward(signal, pid !== undefined && isForeground(pid))) {
-      debug("%s not forwarded: the app is in its terminal's foreground group", signal);
+    // A key typed on the terminal signals its whole foreground group: it has reached the app
+    // only if both are in it. If linkfwd is not, the signal was sent to linkfwd alone.
+    const typed = pid !== undefined && isForeground(pid) && isForeground(proc.pid);
+    if (!shouldForward(signal, typed)) {
+      debug(
+        "%s not forwarded: the app and linkfwd are in their terminal's foreground group",
+        signal,
+      );
       return;
     }
     forwardSignal(child, signal);

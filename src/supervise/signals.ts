@@ -26,8 +26,9 @@ export const FORWARDED_SIGNALS: readonly NodeJS.Signals[] = [
 ];
 
 /**
- * Forwarded unless the app is in its terminal's foreground process group: then the terminal
- * already delivered the keystroke's signal to the app, and forwarding it would deliver a second.
+ * Forwarded unless the app and linkfwd are in their terminal's foreground process group: then
+ * the terminal may have delivered a keystroke's signal to both, and forwarding it would deliver
+ * a second. (A signal sent to linkfwd alone then stays with linkfwd: README "Running as PID 1".)
  */
 export const TERMINAL_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGQUIT', 'SIGWINCH'];
 
@@ -97,8 +98,9 @@ export function isTerminating(signal: NodeJS.Signals): boolean {
 }
 
 /**
- * Whether a signal received by linkfwd is passed on to the app. `isChildForeground`: the app
- * is in its terminal's foreground process group (see {@link isForegroundProcess}).
+ * Whether a signal received by linkfwd is passed on to the app. `isChildForeground`: the app,
+ * and linkfwd with it, are in their terminal's foreground process group (see
+ * {@link isForegroundProcess}).
  */
 export function shouldForward(signal: NodeJS.Signals, isChildForeground: boolean): boolean {
   if (TERMINAL_SIGNALS.includes(signal)) return !isChildForeground;
