@@ -92,8 +92,10 @@ export async function run(options: RunOptions = {}): Promise<number> {
       idleTimeout: options.idleTimeout,
       maxConnections: options.maxConnections,
       strict: options.strict,
+      threads: options.threads ?? DEFAULTS.threads,
       logger,
     });
+    const threadFailed = forwarders.failed;
     for (const { forward, addresses } of forwarders.forwarders) {
       const where = addresses.map(formatEndpoint).join(', ');
       const line = `${where} → ${formatEndpoint(forward.target)} (${describeOrigin(forward)})`;
@@ -114,8 +116,9 @@ export async function run(options: RunOptions = {}): Promise<number> {
       if (interrupted !== undefined) return ended(interrupted);
     }
     if (command === undefined) {
-      const signal = await router.terminated;
-      debugSupervisor('%s: forward-only mode ends', signal);
+      const ended = await Promise.race([router.terminated, threadFailed]);
+      if (ended instanceof LinkfwdError) throw ended;
+      debugSupervisor('%s: forward-only mode ends', ended);
       return 0;
     }
     if (command === '') {
@@ -125,7 +128,15 @@ export async function run(options: RunOptions = {}): Promise<number> {
     const setpriv = findSetpriv();
     if (setpriv === undefined) debugSupervisor('no setpriv: the app outlives a SIGKILL of linkfwd');
     const supervised = superviseChild({ command, args, env, router, logger, setpriv });
-    const outcome = await supervised.exited;
+    const first = await Promise.race([supervised.exited, threadFailed]);
+    if (first instanceof LinkfwdError) {
+      // A forwarding thread died: its share of the clients would go unserved. Stop the app as
+      // a signal to linkfwd would, wait for it, and fail (125).
+      supervised.child.kill('SIGTERM');
+      await supervised.exited;
+      throw first;
+    }
+    const outcome = first;
     if (outcome.kind === 'failed') throw outcome.error;
     debugSupervisor(
       'app %s',

@@ -10,9 +10,13 @@ import {
 } from '../plan/index.js';
 import { type AcceptPath, SERVER_OPTIONS, takeClients } from './accept.js';
 import { ForwardConnections } from './connections.js';
+import { resolveThreads } from './cpus.js';
 import { prepareDataPath } from './data-path.js';
 import { processFdBudget } from './fd-budget.js';
+import { closeServer, describeListenError, isNoIPv6, listenOn } from './listen.js';
 import type { ForwarderOptions, ForwardStats } from './settings.js';
+import { ForwardShared } from './shared.js';
+import { ForwardThreads } from './threads.js';
 
 /** One {@link PlannedForward}, listening. */
 export interface Forwarder {
@@ -33,8 +37,16 @@ export interface Forwarder {
 export interface ForwarderGroup {
   readonly forwarders: Forwarder[];
   readonly skipped: { origin: string; reason: string }[];
-  /** Closes every forwarder. Idempotent. */
+  /**
+   * With `threads` > 1: resolves (never rejects) with ERR_LINKFWD_THREAD if a forwarding thread
+   * fails; the forwarders then serve with less capacity than asked, so the caller should close
+   * them and stop (`run()` does). With one thread it never resolves.
+   */
+  readonly failed: Promise<LinkfwdError>;
+  /** Closes every forwarder, and ends every forwarding thread. Idempotent. */
   close(): Promise<void>;
+  /** @internal Tests: the worker threads, with `threads` > 1. */
+  readonly threads: ForwardThreads | undefined;
 }
 
 /** Tries of a shared ephemeral port before giving up (port 0, several addresses). */
@@ -63,10 +75,20 @@ export async function startForwarder(
   options: ForwarderOptions = {},
 ): Promise<Forwarder> {
   await loadDebugIfWanted();
-  const started = await tryStart(forward, options);
+  const threads = await startThreads(options);
+  const started = await tryStart(forward, options, threads);
   if (started instanceof ActiveForwarder) return started;
+  await threads?.close();
   throw listenError(forward, started, '');
 }
+
+/** The worker threads `options.threads` asks for, none for one thread. */
+async function startThreads(options: ForwarderOptions): Promise<ForwardThreads | undefined> {
+  const count = resolveThreads(options.threads);
+  return count > 1 ? ForwardThreads.start(count, options.logger) : undefined;
+}
+
+const never = new Promise<never>(() => {});
 
 /**
  * Starts a plan's forwarders one after the other. An explicit forward that cannot bind closes
@@ -80,9 +102,12 @@ export async function startForwarders(
   const forwarders: Forwarder[] = [];
   const skipped: { origin: string; reason: string }[] = [];
   await loadDebugIfWanted();
+  const threads = await startThreads(options);
+  // One pool for the group: closed by the group, not by each forwarder.
+  const own = { ...options, threads: 1 };
   try {
     for (const forward of forwards) {
-      const started = await tryStart(forward, options);
+      const started = await tryStart(forward, own, threads);
       if (started instanceof ActiveForwarder) {
         forwarders.push(started);
       } else if (forward.explicit) {
@@ -95,15 +120,19 @@ export async function startForwarders(
       }
     }
   } catch (error) {
-    await Promise.all(forwarders.map((f) => f.close()));
+    await Promise.all([...forwarders.map((f) => f.close()), threads?.close()]);
     throw error;
   }
   let closing: Promise<void> | undefined;
   return {
     forwarders,
     skipped,
+    failed: threads?.failed ?? never,
+    threads,
     close() {
-      closing ??= Promise.all(forwarders.map((f) => f.close())).then(() => {});
+      closing ??= Promise.all([...forwarders.map((f) => f.close()), threads?.close()]).then(
+        () => {},
+      );
       return closing;
     },
   };
@@ -120,8 +149,9 @@ function listenError(forward: PlannedForward, failure: ListenFailure, note: stri
 async function tryStart(
   forward: PlannedForward,
   options: ForwarderOptions,
+  threads: ForwardThreads | undefined,
 ): Promise<ActiveForwarder | ListenFailure> {
-  const forwarder = new ActiveForwarder(forward, options);
+  const forwarder = new ActiveForwarder(forward, options, threads);
   const failure = await forwarder.listen();
   return failure ?? forwarder;
 }
@@ -135,9 +165,12 @@ class ActiveForwarder implements Forwarder {
 
   constructor(
     readonly forward: PlannedForward,
-    options: ForwarderOptions,
+    private readonly options: ForwarderOptions,
+    /** The worker threads that serve it too; they are closed with it if `options.threads` > 1. */
+    private readonly threads: ForwardThreads | undefined,
   ) {
-    this.connections = new ForwardConnections(forward, options);
+    const shared = new ForwardShared(threads?.count ?? 1);
+    this.connections = new ForwardConnections(forward, options, shared, 0);
     this.acceptPath = options.acceptPath ?? 'fast';
   }
 
@@ -147,14 +180,25 @@ class ActiveForwarder implements Forwarder {
 
   close(): Promise<void> {
     // server.close() alone would wait for every live connection to end by itself.
+    const ownThreads = (this.options.threads ?? 1) !== 1 ? this.threads : undefined;
     this.closing ??= Promise.all([
       ...this.servers.map(closeServer),
       this.connections.abortAll(),
+      ownThreads?.close(),
     ]).then(() => {});
     return this.closing;
   }
 
-  /** Binds every address, or none; resolves with the failure, if any. */
+  /** The same addresses, concrete ports, in every worker thread: all of them or none. */
+  private bindInThreads(): Promise<ListenFailure | undefined> {
+    if (this.threads === undefined) return Promise.resolve(undefined);
+    const { connectTimeout, idleTimeout, maxConnections, threadBindFault } = this.options;
+    const { acceptPath } = this;
+    const options = { connectTimeout, idleTimeout, maxConnections, acceptPath, threadBindFault };
+    return this.threads.bind(this.forward, this.addresses, options, this.connections.shared);
+  }
+
+  /** Binds every address, or none, in every thread; resolves with the failure, if any. */
   async listen(): Promise<ListenFailure | undefined> {
     const { listen } = this.forward;
     const hasIPv4 = listen.some((address) => isIPv4(address.host));
@@ -166,7 +210,8 @@ class ActiveForwarder implements Forwarder {
         const port = address.port === 0 ? (ephemeral ?? 0) : address.port;
         const server = createServer(SERVER_OPTIONS);
         try {
-          await listenOn(server, address.host, port, hasIPv4 && isIPv6(address.host));
+          const ipv6Only = hasIPv4 && isIPv6(address.host);
+          await listenOn(server, address.host, port, ipv6Only, this.threads !== undefined);
         } catch (error) {
           if (!isNoIPv6(address, error)) {
             failure = { address, port, error };
@@ -189,8 +234,14 @@ class ActiveForwarder implements Forwarder {
         this.addresses.push(bound);
       }
       if (failure === undefined && this.servers.length > 0) {
-        processFdBudget().measure(); // the listeners are open now
-        return undefined;
+        const elsewhere = await this.bindInThreads();
+        if (elsewhere === undefined) {
+          processFdBudget().measure(); // the listeners are open now
+          return undefined;
+        }
+        await Promise.all(this.servers.splice(0).map(closeServer));
+        this.addresses.length = 0;
+        return elsewhere;
       }
       await Promise.all(this.servers.splice(0).map(closeServer));
       this.addresses.length = 0;
@@ -206,34 +257,4 @@ class ActiveForwarder implements Forwarder {
       };
     }
   }
-}
-
-function listenOn(server: Server, host: string, port: number, ipv6Only: boolean): Promise<void> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen({ host, port, ipv6Only }, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-}
-
-function closeServer(server: Server): Promise<void> {
-  return new Promise((resolve) => server.close(() => resolve()));
-}
-
-/** The host has no IPv6 (or no such address) and the address may be left out. */
-function isNoIPv6(address: ListenAddress, error: unknown): boolean {
-  const code = (error as NodeJS.ErrnoException).code;
-  return address.optional === true && (code === 'EADDRNOTAVAIL' || code === 'EAFNOSUPPORT');
-}
-
-/** The error, and what to do about it where that is clear. */
-function describeListenError(error: unknown, port: number): string {
-  const why = describeSystemError(error);
-  const code = (error as NodeJS.ErrnoException).code;
-  if (code === 'EACCES' && port < 1024) {
-    return `${why}: ports below 1024 need root or CAP_NET_BIND_SERVICE; choose a port of 1024 or more`;
-  }
-  return why;
 }

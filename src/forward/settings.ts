@@ -15,6 +15,12 @@ export interface ForwarderOptions {
   maxConnections?: number;
   /** {@link startForwarders}: a discovered forward that cannot bind is fatal, not skipped. */
   strict?: boolean;
+  /**
+   * Forwarding threads (README: "Forwarding threads"): every listener is bound in each, with
+   * `reusePort` (Node 22.12 or later). `'auto'`: the usable CPUs, at most 4. Default 1: this
+   * thread only, no worker. With more than one, `lookup` is used by this thread only.
+   */
+  threads?: number | 'auto';
   /** Receives warnings (default: none). */
   logger?: Logger;
   /** Resolves the target host name, once per connection (default `dns.lookup`). For tests. */
@@ -24,6 +30,11 @@ export interface ForwarderOptions {
    * net.Server accept instead of the fast path (forward/accept.ts).
    */
   acceptPath?: AcceptPath;
+  /**
+   * @internal Tests only: the listeners of forwarding thread N (1, 2, ...) fail to bind with
+   * EADDRINUSE, as a port taken between the main thread's bind and a worker's would.
+   */
+  threadBindFault?: number;
 }
 
 /** A live snapshot of one forward's counters. */
@@ -40,4 +51,9 @@ export interface ForwardStats {
   bytesOut: number;
   /** Clients reset because `maxConnections` were open, or the open-file limit was near. */
   rejected: number;
+  /**
+   * With more than one forwarding thread: `accepted` per thread, the main thread first (how the
+   * kernel spread the clients over the threads' listeners).
+   */
+  threads?: number[];
 }

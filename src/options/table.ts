@@ -13,7 +13,7 @@ import {
   parseForwardSpec,
 } from '../plan/index.js';
 import { parseDuration } from './duration.js';
-import { parseBindAddress, parseCount } from './values.js';
+import { parseBindAddress, parseCount, parseThreads } from './values.js';
 
 /** Where a value was given: a flag (`--connect-timeout`) or a variable (`LINKFWD_...`). */
 export type OptionSource = 'flag' | 'env';
@@ -166,6 +166,17 @@ export const SETTING_OPTIONS = {
     group: 'Connections:',
     describe: 'per forward; beyond it new clients are reset',
   } satisfies OptionDef<number>,
+  threads: {
+    flag: 'threads',
+    value: 'N',
+    env: 'LINKFWD_THREADS',
+    kind: 'value',
+    parse: parseThreads,
+    default: 'auto',
+    defaultText: 'auto (usable CPUs, at most 4)',
+    group: 'Connections:',
+    describe: 'forwarding threads, each listening on every port (Node 22.12+)',
+  } satisfies OptionDef<number | 'auto'>,
   wait: {
     flag: 'wait',
     env: 'LINKFWD_WAIT',
@@ -271,6 +282,7 @@ export const DEFAULTS = {
   connectTimeout: SETTING_OPTIONS.connectTimeout.default,
   idleTimeout: SETTING_OPTIONS.idleTimeout.default,
   maxConnections: SETTING_OPTIONS.maxConnections.default,
+  threads: SETTING_OPTIONS.threads.default,
   wait: SETTING_OPTIONS.wait.default,
   waitTimeout: SETTING_OPTIONS.waitTimeout.default,
 } as const;
