@@ -10,7 +10,7 @@ import { BULK_BUDGET, bulkBytes } from '../src/forward/data-path.js';
 import { startForwarder, startForwarders } from '../src/forward/forwarder.js';
 import type { PlannedForward } from '../src/plan/plan.js';
 import { run } from '../src/run.js';
-import { cleanEnv, linkfwdCommand } from './helpers/cli.js';
+import { cleanEnv, linkfwdCommand, runCli } from './helpers/cli.js';
 import {
   dial,
   echoServer,
@@ -26,7 +26,6 @@ import {
 const skip = supportsReusePort()
   ? false
   : `Node ${process.versions.node} has no reusePort: forwarding threads need Node 22.12 or later`;
-if (skip) console.log(`# threads.test.ts skipped: ${skip}`);
 
 function planned(port: number, explicit = true): PlannedForward {
   return {
@@ -280,5 +279,86 @@ describe('forwarding threads, shared open-file budget', { skip }, () => {
     ]);
     assert.ok(taken > 0 && taken < 40, `${taken} connections upstream`);
     assert.ok(reset >= 80 - taken, `${reset} clients reset`);
+  });
+});
+
+describe('forwarding threads, as a user runs linkfwd', { skip }, () => {
+  /** Starts the CLI with `args`; resolves once it says it listens (forward-only mode). */
+  async function startCli(t: test.TestContext, args: string[]) {
+    const { file, args: prefix } = linkfwdCommand();
+    const child = spawn(file, [...prefix, ...args], {
+      env: cleanEnv(),
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+      stderr += chunk;
+    });
+    t.after(() => child.kill('SIGKILL'));
+    await waitFor('linkfwd listening', () => stderr.includes('linkfwd: forwarding'), 10_000);
+    return { child, stderr: () => stderr };
+  }
+
+  test('the app exit status passes through; no thread keeps linkfwd alive', async (t) => {
+    const target = await serve(t);
+    const port = await freePort('127.0.0.1');
+    const started = Date.now();
+    const result = await runCli([
+      '--threads',
+      '3',
+      '-f',
+      `${port}:${REMOTE}:${target.port}`,
+      '--',
+      process.execPath,
+      '-e',
+      'process.exit(42)',
+    ]);
+    assert.equal(result.status, 42, result.stderr);
+    assert.equal(result.stderr, '');
+    assert.ok(Date.now() - started < 15_000);
+  });
+
+  test('SIGTERM in forward-only mode resets the connections of every thread, exits 0', async (t) => {
+    const target = await serve(t);
+    const port = await freePort('127.0.0.1');
+    const { child } = await startCli(t, [
+      '--threads',
+      '3',
+      '-f',
+      `${port}:${REMOTE}:${target.port}`,
+    ]);
+    const clients = await connectAll(t, port, 24);
+    const ends = clients.map((client) => observe(client));
+    await waitFor('24 connections upstream', () => target.sockets.size === 24);
+    child.kill('SIGTERM');
+    const [status] = await once(child, 'exit');
+    assert.equal(status, 0);
+    for (const outcome of await Promise.all(ends)) assert.equal(outcome.error, 'ECONNRESET');
+  });
+
+  test('-v: lines from every thread reach stderr whole, the warning once', async (t) => {
+    const target = await serve(t);
+    const port = await freePort('127.0.0.1');
+    const forward = `${port}:${REMOTE}:${target.port}`;
+    const args = ['-v', '--threads', '2', '--max-connections', '1', '-f', forward];
+    const { child, stderr } = await startCli(t, args);
+    const clients = Array.from({ length: 40 }, () => dial(t, port));
+    const ends = clients.map((client) => observe(client));
+    // One client is taken, 39 reset: the first reset is a warning, the others debug lines.
+    const full = '1 connections open, new clients are reset';
+    const count = () =>
+      stderr()
+        .split('\n')
+        .filter((line) => line.includes(full)).length;
+    await waitFor('39 lines about the reset clients', () => count() === 39, 10_000);
+    child.kill('SIGTERM');
+    await once(child, 'exit');
+    await Promise.all(ends);
+    const lines = stderr().trimEnd().split('\n');
+    // Each line is a warning or a debug line (ISO time, channel), never two mixed.
+    for (const line of lines) assert.match(line, /^(linkfwd: |\S+Z linkfwd:\w+ )/, line);
+    assert.equal(lines.filter((line) => line === `linkfwd: -f ${forward}: ${full}`).length, 1);
+    assert.equal(count(), 39);
+    assert.ok(lines.some((line) => line.includes('linkfwd:forward 2 forwarding threads')));
   });
 });
