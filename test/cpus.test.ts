@@ -40,12 +40,14 @@ describe('--threads auto', () => {
     }
   });
 
-  test('the CPUs usable, the quota if lower, at most 4', () => {
+  test('the CPUs usable (the quota if lower) less one, at least 1, at most 4', () => {
     assert.equal(autoThreads(1, undefined), 1);
-    assert.equal(autoThreads(2, undefined), 2);
+    assert.equal(autoThreads(2, undefined), 1);
+    assert.equal(autoThreads(3, undefined), 2);
     assert.equal(autoThreads(16, undefined), 4);
-    assert.equal(autoThreads(16, 2), 2);
-    assert.equal(autoThreads(2, 8), 2);
+    assert.equal(autoThreads(16, 3), 2);
+    assert.equal(autoThreads(16, 1), 1);
+    assert.equal(autoThreads(2, 8), 1);
   });
 
   test('a Node without reusePort: auto runs one thread, an explicit count is a usage error', () => {

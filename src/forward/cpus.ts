@@ -4,9 +4,8 @@ import { LinkfwdError } from '../errors.js';
 import { debugForward } from '../log.js';
 
 /**
- * `--threads auto` uses at most this many. Measured on 2 cores (BENCHMARKS.md, "Forwarding
- * threads"): a thread beyond the CPUs only adds memory (about 5 MB each) and contention, and a
- * forwarder's work per message is small enough that 4 threads already keep 4 cores busy.
+ * `--threads auto` uses at most this many: each thread costs ~13.5 MB and a worker start-up,
+ * and a forwarder's work per message is small enough that a few threads keep up with the app.
  */
 const MAX_AUTO_THREADS = 4;
 
@@ -50,9 +49,14 @@ function readText(path: string): string | undefined {
   }
 }
 
-/** `auto`: the CPUs this process may really use, at most {@link MAX_AUTO_THREADS}. */
+/**
+ * `auto`: one thread per CPU this process may really use, less one left to the app and its
+ * services, at most {@link MAX_AUTO_THREADS}. Measured on 2 cores (BENCHMARKS.md, "Forwarding
+ * threads"): a second thread there was no faster (the clients and the upstreams need the same
+ * cores) and cost 16 MB and ~110 ms of start-up, so 2 CPUs get one thread.
+ */
 export function autoThreads(cpus = availableParallelism(), quota = cgroupCpuLimit()): number {
-  return Math.max(1, Math.min(cpus, quota ?? cpus, MAX_AUTO_THREADS));
+  return Math.max(1, Math.min(cpus - 1, (quota ?? cpus) - 1, MAX_AUTO_THREADS));
 }
 
 /**

@@ -17,7 +17,7 @@ export interface ForwarderOptions {
   strict?: boolean;
   /**
    * Forwarding threads (README: "Forwarding threads"): every listener is bound in each, with
-   * `reusePort` (Node 22.12 or later). `'auto'`: the usable CPUs, at most 4. Default 1: this
+   * `reusePort` (Node 22.12 or later). `'auto'`: the usable CPUs less one, 1 to 4. Default 1: this
    * thread only, no worker. With more than one, `lookup` is used by this thread only.
    */
   threads?: number | 'auto';

@@ -173,7 +173,7 @@ export const SETTING_OPTIONS = {
     kind: 'value',
     parse: parseThreads,
     default: 'auto',
-    defaultText: 'auto (usable CPUs, at most 4)',
+    defaultText: 'auto (usable CPUs − 1, 1 to 4)',
     group: 'Connections:',
     describe: 'forwarding threads, each listening on every port (Node 22.12+)',
   } satisfies OptionDef<number | 'auto'>,
