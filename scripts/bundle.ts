@@ -37,8 +37,31 @@ const noArgsert: Plugin = {
   },
 };
 
+/**
+ * The forwarding thread (src/forward/worker.ts) as one CommonJS script, for `new Worker(source,
+ * { eval: true })`: the CLI carries it as a string, so neither the npm bin nor the single
+ * executable (whose script is no file on disk) needs a second file.
+ */
+async function bundleWorker(): Promise<string> {
+  const result = await build({
+    entryPoints: [resolve(ROOT, 'src/forward/worker.ts')],
+    write: false,
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node22',
+    minify: true,
+    legalComments: 'none',
+    logLevel: 'warning',
+  });
+  const [output] = result.outputFiles;
+  if (output === undefined) throw new Error('esbuild wrote no worker');
+  return output.text;
+}
+
 /** Bundles src/cli/bin.ts into one CommonJS file, runnable by `node` or as a single executable. */
 export async function bundleCli(outfile: string): Promise<void> {
+  const worker = await bundleWorker();
   await build({
     entryPoints: [resolve(ROOT, 'src/cli/bin.ts')],
     outfile,
@@ -58,6 +81,7 @@ export async function bundleCli(outfile: string): Promise<void> {
     define: {
       'import.meta.url': '__importMetaUrl',
       __LINKFWD_VERSION__: JSON.stringify(packageVersion()),
+      __LINKFWD_WORKER__: JSON.stringify(worker),
     },
     // Before esbuild's own "use strict", which would otherwise not come first and so not count.
     banner: {

@@ -34,6 +34,8 @@ export const ERROR_CODES = {
   ERR_LINKFWD_COMMAND_NOT_EXECUTABLE: EXIT_NOT_EXECUTABLE,
   /** The system could not start the app (EAGAIN, ENOMEM, EMFILE) or refused its command. */
   ERR_LINKFWD_SPAWN: EXIT_LINKFWD_FAILED,
+  /** A forwarding thread crashed (`--threads`): everything is closed, the app stopped. */
+  ERR_LINKFWD_THREAD: EXIT_LINKFWD_FAILED,
   /** Any other failure inside linkfwd. */
   ERR_LINKFWD_INTERNAL: EXIT_LINKFWD_FAILED,
 } as const;

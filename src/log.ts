@@ -86,3 +86,9 @@ export function escapeControl(text: string): string {
     (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
   );
 }
+
+/** The `debug` namespaces enabled in this thread, if any: forwarding threads enable the same. */
+export function debugNamespaces(): string | undefined {
+  const namespaces = (debugModule as { namespaces?: string } | undefined)?.namespaces;
+  return namespaces === undefined || namespaces === '' ? undefined : namespaces;
+}

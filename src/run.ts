@@ -120,10 +120,12 @@ export async function run(options: RunOptions = {}): Promise<number> {
       unixMode: options.unixMode,
       mkdir: options.mkdir,
       strict: options.strict,
+      threads: options.threads ?? DEFAULTS.threads,
       logger,
       onDialed: status?.observeDial,
     });
     status?.setForwarders(forwarders.forwarders);
+    const threadFailed = forwarders.failed;
     for (const { forward, addresses } of forwarders.forwarders) {
       const where = forward.unix ?? addresses.map(formatEndpoint).join(', ');
       const line = `${where}${protocolSuffix(forward)} → ${formatEndpoint(forward.target)} (${describeOrigin(forward)})`;
@@ -147,9 +149,10 @@ export async function run(options: RunOptions = {}): Promise<number> {
     }
     if (command === undefined) {
       status?.setPhase('running');
-      const signal = await router.terminated;
+      const ended = await Promise.race([router.terminated, threadFailed]);
       status?.setPhase('stopping');
-      debugSupervisor('%s: forward-only mode ends', signal);
+      if (ended instanceof LinkfwdError) throw ended;
+      debugSupervisor('%s: forward-only mode ends', ended);
       return 0;
     }
     if (command === '') {
@@ -161,9 +164,17 @@ export async function run(options: RunOptions = {}): Promise<number> {
     const supervised = superviseChild({ command, args, env, router, logger, setpriv });
     status?.setAppRunning(true);
     status?.setPhase('running');
-    const outcome = await supervised.exited;
+    const first = await Promise.race([supervised.exited, threadFailed]);
     status?.setAppRunning(false);
     status?.setPhase('stopping');
+    if (first instanceof LinkfwdError) {
+      // A forwarding thread died: its share of the clients would go unserved. Stop the app as
+      // a signal to linkfwd would, wait for it, and fail (125).
+      supervised.child.kill('SIGTERM');
+      await supervised.exited;
+      throw first;
+    }
+    const outcome = first;
     if (outcome.kind === 'failed') throw outcome.error;
     debugSupervisor(
       'app %s',

@@ -7,6 +7,7 @@ import type { LookupFunction, Socket } from 'node:net';
 import { describe, type TestContext, test } from 'node:test';
 import { LinkfwdError } from '../src/errors.js';
 import { reset } from '../src/forward/connection.js';
+import { supportsReusePort } from '../src/forward/cpus.js';
 import { startForwarder, startForwarders } from '../src/forward/forwarder.js';
 import type { ForwarderOptions } from '../src/forward/settings.js';
 import type { Logger } from '../src/log.js';
@@ -82,12 +83,25 @@ const isListenError = (cause: string) => (error: unknown) =>
  * The behaviour matrix, run once per accept path: the fast path (the listener's accept hook)
  * and Node's own net.Server accept, with the same options (forward/accept.ts).
  */
-for (const acceptPath of ['fast', 'fallback'] as const) {
-  /** {@link forwardToAny} on this accept path. */
-  const forwardTo = (t: TestContext, target: Endpoint | number, options: ForwarderOptions = {}) =>
-    forwardToAny(t, target, { acceptPath, ...options });
+const VARIANTS = [
+  { acceptPath: 'fast', threads: 1, label: 'fast accept path' },
+  { acceptPath: 'fallback', threads: 1, label: 'fallback accept path' },
+  { acceptPath: 'fast', threads: 2, label: 'fast accept path, 2 threads' },
+] as const;
+/** Threads need reusePort (Node 22.12+); on an older Node that variant skips. */
+const noThreads = supportsReusePort()
+  ? false
+  : `Node ${process.versions.node} has no reusePort: forwarding threads need Node 22.12 or later`;
+/** A lookup function cannot be posted to a worker thread: it serves the main thread only. */
+const LOOKUP_MAIN_ONLY = 'a lookup function runs in the main thread only (workers use dns.lookup)';
 
-  describe(`forwarding (${acceptPath} accept path)`, () => {
+for (const { acceptPath, threads, label } of VARIANTS) {
+  /** {@link forwardToAny} on this accept path, with this many forwarding threads. */
+  const forwardTo = (t: TestContext, target: Endpoint | number, options: ForwarderOptions = {}) =>
+    forwardToAny(t, target, { acceptPath, threads, ...options });
+  const skip = threads > 1 ? noThreads : false;
+
+  describe(`forwarding (${label})`, { skip }, () => {
     for (const upstreamHost of [REMOTE, '::1']) {
       test(
         `round trip over 127.0.0.1 and ::1 to ${upstreamHost}, stats exact`,
@@ -108,7 +122,13 @@ for (const acceptPath of ['fast', 'fallback'] as const) {
             );
           }
           await waitFor('connections released', () => forwarder.stats().active === 0);
-          assert.deepEqual(forwarder.stats(), {
+          const { threads: perThread, ...stats } = forwarder.stats();
+          if (threads > 1)
+            assert.equal(
+              perThread?.reduce((a, b) => a + b),
+              2,
+            );
+          assert.deepEqual(stats, {
             accepted: 2,
             active: 0,
             failedDials: {},
@@ -160,6 +180,7 @@ for (const acceptPath of ['fast', 'fallback'] as const) {
       const heldLookup: LookupFunction = (_host, options, callback) => {
         answer = () => dnsLookup(REMOTE, options, callback);
       };
+      if (threads > 1) return t.skip(LOOKUP_MAIN_ONLY);
       const target = { host: 'held.test', port: echo.port };
       const { forwarder, port } = await forwardTo(t, target, { lookup: heldLookup });
       const early = randomBytes(32 * 1024);
@@ -201,7 +222,7 @@ for (const acceptPath of ['fast', 'fallback'] as const) {
     });
   });
 
-  describe(`half-close (${acceptPath} accept path)`, () => {
+  describe(`half-close (${label})`, { skip }, () => {
     test('a client that end()s still gets the whole reply', quick, async (t) => {
       const reply = randomBytes(4 * MiB);
       // The target answers only once it has seen the client's FIN.
@@ -231,7 +252,7 @@ for (const acceptPath of ['fast', 'fallback'] as const) {
     });
   });
 
-  describe(`resets (${acceptPath} accept path)`, () => {
+  describe(`resets (${label})`, { skip }, () => {
     test('a target RST reaches the client as ECONNRESET, not a clean end', quick, async (t) => {
       const target = await serve(t, (socket) =>
         socket.once('data', () => socket.resetAndDestroy()),
@@ -294,6 +315,7 @@ for (const acceptPath of ['fast', 'fallback'] as const) {
     });
 
     test('the target name is resolved per connection; lookup failure resets', quick, async (t) => {
+      if (threads > 1) return t.skip(LOOKUP_MAIN_ONLY);
       const echo = await echoServer(t);
       const asked: string[] = [];
       let broken = false;
@@ -331,7 +353,7 @@ for (const acceptPath of ['fast', 'fallback'] as const) {
     });
   });
 
-  describe(`limits (${acceptPath} accept path)`, () => {
+  describe(`limits (${label})`, { skip }, () => {
     test('over maxConnections new clients are reset, with one warning', quick, async (t) => {
       const echo = await echoServer(t);
       const logger = recorder();
@@ -458,12 +480,13 @@ for (const acceptPath of ['fast', 'fallback'] as const) {
     }
   });
 
-  describe(`close (${acceptPath} accept path)`, () => {
+  describe(`close (${label})`, { skip }, () => {
     test('close() resets live and dialling connections, promptly', quick, async (t) => {
       const echo = await echoServer(t);
       const { forwarder, port } = await forwardTo(t, echo.port);
       const stuck = await startForwarder(planned({ host: REMOTE, port: await unansweredPort(t) }), {
         acceptPath,
+        threads,
       });
       t.after(() => stuck.close());
       const clients = [dial(t, port), dial(t, port)];

@@ -1,6 +1,7 @@
 import type { Socket, TcpSocketConnectOpts } from 'node:net';
 import { newUpstreamLeg } from './accept.js';
 import { type ByteCounters, Leg, leaveBulk, onData } from './data-path.js';
+import { BYTES_IN, BYTES_OUT } from './shared.js';
 
 /**
  * What a connection needs from the forward it belongs to (connections.ts): its settings, its
@@ -147,6 +148,7 @@ function bindLeg(
   leg.owner = connection;
   leg.peer = peer;
   leg.fromClient = fromClient;
+  leg.countAt = fromClient ? BYTES_IN : BYTES_OUT;
   leg.counters = connection.owner.counters;
   if (!(socket instanceof Leg)) leg.bulkSize = 0; // a fallback client: no onread
   leg.on('error', onError);

@@ -4,14 +4,13 @@
  * (push, 'data', nextTicks), and hands each chunk to the other leg's `write()`.
  */
 import { type OnReadOpts, Socket } from 'node:net';
+import { BULK_TOTAL, BYTES_OUT, processCells } from './shared.js';
 
-/** Bytes moved by one forward, counted as they are read. */
-export interface ByteCounters {
-  /** Read from clients (client → target). */
-  bytesIn: number;
-  /** Read from the target (target → client). */
-  bytesOut: number;
-}
+/**
+ * A thread's counter slot of one forward (shared.ts): reads from clients count at `BYTES_IN`,
+ * reads from the target at `BYTES_OUT`.
+ */
+export type ByteCounters = Float64Array;
 
 /**
  * One side of a connection, as the data path sees it. Its event handlers are functions shared
@@ -23,6 +22,8 @@ export class Leg extends Socket {
   peer!: Leg;
   /** Reads here count as bytesIn, else as bytesOut. */
   fromClient = false;
+  /** Where its reads count in `counters`: BYTES_IN from a client, BYTES_OUT from the target. */
+  countAt = BYTES_OUT;
   /** The size of its bulk read buffer; 0 while it reads through the shared one. */
   bulkSize = 0;
   counters!: ByteCounters;
@@ -55,7 +56,8 @@ const MAX_READ = 1024 * 1024;
  * 1,000 busy connections must not each hold megabytes. A few streams still read 1 MiB at a time.
  */
 export const BULK_BUDGET = 32 * 1024 * 1024;
-let bulkTotal = 0;
+/** The process cells (shared.ts): the bulk total is one for every forwarding thread. */
+let cells!: Int32Array;
 
 /** Set by {@link onRead}, returned by {@link nextReadBuffer}, which Node calls right after it. */
 let nextBuffer!: Buffer;
@@ -63,6 +65,7 @@ let nextBuffer!: Buffer;
 /** Allocates the shared read buffer; called before the first socket reads, not at import. */
 export function prepareDataPath(): void {
   if (sharedBuffer !== undefined) return;
+  cells = processCells();
   sharedBuffer = Buffer.allocUnsafeSlow(SHARED_SIZE);
   nextBuffer = sharedBuffer;
 }
@@ -85,8 +88,7 @@ function nextReadBuffer(): Buffer {
  */
 function onRead(this: Leg, nread: number, buffer: Buffer): boolean {
   const { peer, counters } = this;
-  if (this.fromClient) counters.bytesIn += nread;
-  else counters.bytesOut += nread;
+  counters[this.countAt]! += nread;
   let chunk: Buffer;
   if (buffer === sharedBuffer) {
     // Small reads (the common case: requests, replies) come from Buffer's pool.
@@ -110,9 +112,15 @@ function onRead(this: Leg, nread: number, buffer: Buffer): boolean {
 function bulkBuffer(socket: Leg, buffer: Buffer, nread: number): Buffer {
   let size = buffer.length;
   if (nread === buffer.length && size < MAX_READ) size = Math.min(2 * size, MAX_READ);
-  if (bulkTotal - socket.bulkSize + size > BULK_BUDGET) size = socket.bulkSize;
+  const more = size - socket.bulkSize;
+  // Taken first, given back if over: exact with other threads taking at the same time.
+  if (more > 0 && Atomics.add(cells, BULK_TOTAL, more) + more > BULK_BUDGET) {
+    Atomics.sub(cells, BULK_TOTAL, more);
+    size = socket.bulkSize;
+  } else if (more < 0) {
+    Atomics.sub(cells, BULK_TOTAL, -more);
+  }
   if (size === 0) return sharedBuffer;
-  bulkTotal += size - socket.bulkSize;
   socket.bulkSize = size;
   if (size === buffer.length && buffer !== sharedBuffer && socket.peer.writableLength === 0) {
     return buffer;
@@ -122,19 +130,17 @@ function bulkBuffer(socket: Leg, buffer: Buffer, nread: number): Buffer {
 
 /** The socket reads through the shared buffer again (a short read), or has closed. */
 export function leaveBulk(socket: Leg): void {
-  bulkTotal -= socket.bulkSize;
+  Atomics.sub(cells, BULK_TOTAL, socket.bulkSize);
   socket.bulkSize = 0;
 }
 
-/** What the bulk buffers of all sockets take together (tests). */
+/** What the bulk buffers of all sockets of every thread take together (tests). */
 export function bulkBytes(): number {
-  return bulkTotal;
+  return Atomics.load(processCells(), BULK_TOTAL);
 }
 
 /** Reading through 'data' events: clients accepted by Node's own net.Server. */
 export function onData(this: Leg, chunk: Buffer): void {
-  const { counters } = this;
-  if (this.fromClient) counters.bytesIn += chunk.length;
-  else counters.bytesOut += chunk.length;
+  this.counters[this.countAt]! += chunk.length;
   if (!this.peer.write(chunk)) this.pause();
 }

@@ -1,4 +1,12 @@
 import { readdirSync, readFileSync } from 'node:fs';
+import {
+  FD_CAPACITY,
+  FD_LIMIT,
+  FD_OPEN,
+  newProcessCells,
+  processCells,
+  UNLIMITED,
+} from './shared.js';
 
 /** Descriptors kept free for everything else: DNS lookups, the app's spawn, a log file. */
 const MAX_RESERVE = 64;
@@ -11,54 +19,76 @@ const MAX_RESERVE = 64;
  *
  * Linux only (`/proc/self/limits`); elsewhere the budget is unlimited and a dial that fails
  * with EMFILE is reported as any other.
+ *
+ * The counts live in Int32 cells that every forwarding thread shares (shared.ts): descriptors
+ * are per process, so are the connections counted against them.
  */
 export class FdBudget {
-  /** The soft limit on open files, `Infinity` when unknown or unlimited. */
-  limit = Number.POSITIVE_INFINITY;
-  /** Connections that fit beside the descriptors open when last measured. */
-  private capacity = Number.POSITIVE_INFINITY;
-  private open = 0;
+  constructor(
+    private readonly proc = '/proc/self',
+    private readonly cells: Int32Array = newProcessCells(),
+  ) {}
 
-  constructor(private readonly proc = '/proc/self') {}
+  /** The soft limit on open files, `Infinity` when unknown or unlimited. */
+  get limit(): number {
+    const limit = Atomics.load(this.cells, FD_LIMIT);
+    return limit === 0 ? Number.POSITIVE_INFINITY : limit;
+  }
 
   /** Reads the limit and the descriptors in use; called once a forwarder is listening. */
   measure(): void {
-    this.limit = readOpenFileLimit(`${this.proc}/limits`);
-    if (this.limit === Number.POSITIVE_INFINITY) return;
+    const limit = readOpenFileLimit(`${this.proc}/limits`);
+    if (limit >= UNLIMITED) return;
+    Atomics.store(this.cells, FD_LIMIT, limit);
     let inUse: number;
     try {
       inUse = readdirSync(`${this.proc}/fd`).length - 1; // less the one reading the directory
     } catch {
       return;
     }
-    const others = inUse - 2 * this.open;
-    const reserve = Math.min(MAX_RESERVE, Math.ceil(this.limit / 8));
-    this.capacity = Math.max(0, Math.floor((this.limit - others - reserve) / 2));
+    const others = inUse - 2 * Atomics.load(this.cells, FD_OPEN);
+    const reserve = Math.min(MAX_RESERVE, Math.ceil(limit / 8));
+    Atomics.store(this.cells, FD_CAPACITY, Math.max(0, Math.floor((limit - others - reserve) / 2)));
   }
 
   /** What metrics show: the limit, the connections counted, and how many fit. */
   usage(): { limit: number; connections: number; capacity: number } {
-    return { limit: this.limit, connections: this.open, capacity: this.capacity };
+    const capacity = Atomics.load(this.cells, FD_CAPACITY);
+    return {
+      limit: this.limit,
+      connections: Atomics.load(this.cells, FD_OPEN),
+      capacity: capacity >= UNLIMITED ? Number.POSITIVE_INFINITY : capacity,
+    };
   }
 
   get full(): boolean {
-    return this.open >= this.capacity;
+    return Atomics.load(this.cells, FD_OPEN) >= Atomics.load(this.cells, FD_CAPACITY);
+  }
+
+  /**
+   * Counts a connection in if there is room; exact across threads (add first, undo if over).
+   * @returns false when the budget is full.
+   */
+  tryTake(): boolean {
+    if (Atomics.add(this.cells, FD_OPEN, 1) < Atomics.load(this.cells, FD_CAPACITY)) return true;
+    Atomics.sub(this.cells, FD_OPEN, 1);
+    return false;
   }
 
   take(): void {
-    this.open += 1;
+    Atomics.add(this.cells, FD_OPEN, 1);
   }
 
   release(): void {
-    this.open -= 1;
+    Atomics.sub(this.cells, FD_OPEN, 1);
   }
 }
 
 let processBudget: FdBudget | undefined;
 
-/** The budget of this process, shared by every forwarder; made on first use. */
+/** The budget of this process, shared by every forwarder and thread; made on first use. */
 export function processFdBudget(): FdBudget {
-  processBudget ??= new FdBudget();
+  processBudget ??= new FdBudget('/proc/self', processCells());
   return processBudget;
 }
 

@@ -10,10 +10,20 @@ import {
 } from '../plan/index.js';
 import { type AcceptPath, SERVER_OPTIONS, takeClients } from './accept.js';
 import { ForwardConnections } from './connections.js';
+import { resolveThreads } from './cpus.js';
 import { prepareDataPath } from './data-path.js';
 import { processFdBudget } from './fd-budget.js';
-import { EPHEMERAL_TRIES, isNoIPv6, type ListenFailure } from './listen.js';
+import {
+  closeServer,
+  describeListenError,
+  EPHEMERAL_TRIES,
+  isNoIPv6,
+  type ListenFailure,
+  listenOn,
+} from './listen.js';
 import type { Forwarder, ForwarderOptions, ForwardStats } from './settings.js';
+import { ForwardShared } from './shared.js';
+import { ForwardThreads } from './threads.js';
 import { startUdpForwarder } from './udp.js';
 import { listenUnix } from './unix.js';
 
@@ -21,8 +31,16 @@ import { listenUnix } from './unix.js';
 export interface ForwarderGroup {
   readonly forwarders: Forwarder[];
   readonly skipped: { origin: string; reason: string }[];
-  /** Closes every forwarder. Idempotent. */
+  /**
+   * With `threads` > 1: resolves (never rejects) with ERR_LINKFWD_THREAD if a forwarding thread
+   * fails; the forwarders then serve with less capacity than asked, so the caller should close
+   * them and stop (`run()` does). With one thread it never resolves.
+   */
+  readonly failed: Promise<LinkfwdError>;
+  /** Closes every forwarder, and ends every forwarding thread. Idempotent. */
   close(): Promise<void>;
+  /** @internal Tests: the worker threads, with `threads` > 1. */
+  readonly threads: ForwardThreads | undefined;
 }
 
 /**
@@ -42,10 +60,22 @@ export async function startForwarder(
   options: ForwarderOptions = {},
 ): Promise<Forwarder> {
   await loadDebugIfWanted();
-  const started = await tryStart(forward, options);
+  // UDP forwards and Unix listeners are served by the main thread alone.
+  const threaded = forward.protocol !== 'udp' && forward.unix === undefined;
+  const threads = threaded ? await startThreads(options) : undefined;
+  const started = await tryStart(forward, options, threads);
   if (!isFailure(started)) return started;
+  await threads?.close();
   throw listenError(forward, started, '');
 }
+
+/** The worker threads `options.threads` asks for, none for one thread. */
+async function startThreads(options: ForwarderOptions): Promise<ForwardThreads | undefined> {
+  const count = resolveThreads(options.threads);
+  return count > 1 ? ForwardThreads.start(count, options.logger) : undefined;
+}
+
+const never = new Promise<never>(() => {});
 
 /**
  * Starts a plan's forwarders one after the other. An explicit forward that cannot bind closes
@@ -59,9 +89,12 @@ export async function startForwarders(
   const forwarders: Forwarder[] = [];
   const skipped: { origin: string; reason: string }[] = [];
   await loadDebugIfWanted();
+  const threads = await startThreads(options);
+  // One pool for the group: closed by the group, not by each forwarder.
+  const own = { ...options, threads: 1 };
   try {
     for (const forward of forwards) {
-      const started = await tryStart(forward, options);
+      const started = await tryStart(forward, own, threads);
       if (!isFailure(started)) {
         forwarders.push(started);
       } else if (forward.explicit) {
@@ -74,15 +107,19 @@ export async function startForwarders(
       }
     }
   } catch (error) {
-    await Promise.all(forwarders.map((f) => f.close()));
+    await Promise.all([...forwarders.map((f) => f.close()), threads?.close()]);
     throw error;
   }
   let closing: Promise<void> | undefined;
   return {
     forwarders,
     skipped,
+    failed: threads?.failed ?? never,
+    threads,
     close() {
-      closing ??= Promise.all(forwarders.map((f) => f.close())).then(() => {});
+      closing ??= Promise.all([...forwarders.map((f) => f.close()), threads?.close()]).then(
+        () => {},
+      );
       return closing;
     },
   };
@@ -99,12 +136,15 @@ function listenError(forward: PlannedForward, failure: ListenFailure, note: stri
 async function tryStart(
   forward: PlannedForward,
   options: ForwarderOptions,
+  threads: ForwardThreads | undefined,
 ): Promise<Forwarder | ListenFailure> {
   if (forward.protocol === 'udp') return startUdpForwarder(forward, options);
-  const forwarder = new ActiveForwarder(forward, options);
-  const failure = await (forward.unix === undefined
-    ? forwarder.listen()
-    : forwarder.listenUnix(forward.unix, options));
+  if (forward.unix !== undefined) {
+    const forwarder = new ActiveForwarder(forward, options, undefined);
+    return (await forwarder.listenUnix(forward.unix, options)) ?? forwarder;
+  }
+  const forwarder = new ActiveForwarder(forward, options, threads);
+  const failure = await forwarder.listen();
   return failure ?? forwarder;
 }
 
@@ -117,9 +157,12 @@ class ActiveForwarder implements Forwarder {
 
   constructor(
     readonly forward: PlannedForward,
-    options: ForwarderOptions,
+    private readonly options: ForwarderOptions,
+    /** The worker threads that serve it too; they are closed with it if `options.threads` > 1. */
+    private readonly threads: ForwardThreads | undefined,
   ) {
-    this.connections = new ForwardConnections(forward, options);
+    const shared = new ForwardShared(threads?.count ?? 1);
+    this.connections = new ForwardConnections(forward, options, shared, 0);
     this.acceptPath = options.acceptPath ?? 'fast';
   }
 
@@ -129,9 +172,11 @@ class ActiveForwarder implements Forwarder {
 
   close(): Promise<void> {
     // server.close() alone would wait for every live connection to end by itself.
+    const ownThreads = (this.options.threads ?? 1) !== 1 ? this.threads : undefined;
     this.closing ??= Promise.all([
       ...this.servers.map(closeServer),
       this.connections.abortAll(),
+      ownThreads?.close(),
     ]).then(() => {});
     return this.closing;
   }
@@ -152,7 +197,16 @@ class ActiveForwarder implements Forwarder {
     return undefined;
   }
 
-  /** Binds every address, or none; resolves with the failure, if any. */
+  /** The same addresses, concrete ports, in every worker thread: all of them or none. */
+  private bindInThreads(): Promise<ListenFailure | undefined> {
+    if (this.threads === undefined) return Promise.resolve(undefined);
+    const { connectTimeout, idleTimeout, maxConnections, threadBindFault } = this.options;
+    const { acceptPath } = this;
+    const options = { connectTimeout, idleTimeout, maxConnections, acceptPath, threadBindFault };
+    return this.threads.bind(this.forward, this.addresses, options, this.connections.shared);
+  }
+
+  /** Binds every address, or none, in every thread; resolves with the failure, if any. */
   async listen(): Promise<ListenFailure | undefined> {
     const { listen } = this.forward;
     const hasIPv4 = listen.some((address) => isIPv4(address.host));
@@ -164,7 +218,8 @@ class ActiveForwarder implements Forwarder {
         const port = address.port === 0 ? (ephemeral ?? 0) : address.port;
         const server = createServer(SERVER_OPTIONS);
         try {
-          await listenOn(server, address.host, port, hasIPv4 && isIPv6(address.host));
+          const ipv6Only = hasIPv4 && isIPv6(address.host);
+          await listenOn(server, address.host, port, ipv6Only, this.threads !== undefined);
         } catch (error) {
           if (!isNoIPv6(address, error)) {
             failure = { address, port, error };
@@ -187,8 +242,14 @@ class ActiveForwarder implements Forwarder {
         this.addresses.push(bound);
       }
       if (failure === undefined && this.servers.length > 0) {
-        processFdBudget().measure(); // the listeners are open now
-        return undefined;
+        const elsewhere = await this.bindInThreads();
+        if (elsewhere === undefined) {
+          processFdBudget().measure(); // the listeners are open now
+          return undefined;
+        }
+        await Promise.all(this.servers.splice(0).map(closeServer));
+        this.addresses.length = 0;
+        return elsewhere;
       }
       await Promise.all(this.servers.splice(0).map(closeServer));
       this.addresses.length = 0;
@@ -206,30 +267,6 @@ class ActiveForwarder implements Forwarder {
   }
 }
 
-function listenOn(server: Server, host: string, port: number, ipv6Only: boolean): Promise<void> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen({ host, port, ipv6Only }, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-}
-
 function isFailure(started: Forwarder | ListenFailure): started is ListenFailure {
   return 'reason' in started;
-}
-
-function closeServer(server: Server): Promise<void> {
-  return new Promise((resolve) => server.close(() => resolve()));
-}
-
-/** The error, and what to do about it where that is clear. */
-function describeListenError(error: unknown, port: number): string {
-  const why = describeSystemError(error);
-  const code = (error as NodeJS.ErrnoException).code;
-  if (code === 'EACCES' && port < 1024) {
-    return `${why}: ports below 1024 need root or CAP_NET_BIND_SERVICE; choose a port of 1024 or more`;
-  }
-  return why;
 }

@@ -25,6 +25,12 @@ export interface ForwarderOptions {
   mkdir?: boolean;
   /** {@link startForwarders}: a discovered forward that cannot bind is fatal, not skipped. */
   strict?: boolean;
+  /**
+   * Forwarding threads (README: "Forwarding threads"): every listener is bound in each, with
+   * `reusePort` (Node 22.12 or later). `'auto'`: the usable CPUs less one, 1 to 4. Default 1: this
+   * thread only, no worker. With more than one, `lookup` is used by this thread only.
+   */
+  threads?: number | 'auto';
   /** Receives warnings (default: none). */
   logger?: Logger;
   /** Resolves the target host name, once per connection (default `dns.lookup`). For tests. */
@@ -39,6 +45,11 @@ export interface ForwarderOptions {
    * net.Server accept instead of the fast path (forward/accept.ts).
    */
   acceptPath?: AcceptPath;
+  /**
+   * @internal Tests only: the listeners of forwarding thread N (1, 2, ...) fail to bind with
+   * EADDRINUSE, as a port taken between the main thread's bind and a worker's would.
+   */
+  threadBindFault?: number;
 }
 
 /** One {@link PlannedForward}, listening. */
@@ -90,4 +101,9 @@ export interface ForwardStats {
   rejected: number;
   /** UDP forwards only. */
   udp?: UdpStats;
+  /**
+   * With more than one forwarding thread: `accepted` per thread, the main thread first (how the
+   * kernel spread the clients over the threads' listeners).
+   */
+  threads?: number[];
 }

@@ -20,6 +20,7 @@ import {
   parseDialMode,
   parseFileMode,
   parseStatusAddress,
+  parseThreads,
 } from './values.js';
 
 /** Where a value was given: a flag (`--connect-timeout`) or a variable (`LINKFWD_...`). */
@@ -203,6 +204,17 @@ export const SETTING_OPTIONS = {
     group: 'Connections:',
     describe: 'forget a UDP flow idle this long',
   } satisfies OptionDef<number>,
+  threads: {
+    flag: 'threads',
+    value: 'N',
+    env: 'LINKFWD_THREADS',
+    kind: 'value',
+    parse: parseThreads,
+    default: 'auto',
+    defaultText: 'auto (usable CPUs − 1, 1 to 4)',
+    group: 'Connections:',
+    describe: 'forwarding threads, each listening on every port (Node 22.12+)',
+  } satisfies OptionDef<number | 'auto'>,
   wait: {
     flag: 'wait',
     env: 'LINKFWD_WAIT',
@@ -331,6 +343,7 @@ export const DEFAULTS = {
   idleTimeout: SETTING_OPTIONS.idleTimeout.default,
   maxConnections: SETTING_OPTIONS.maxConnections.default,
   udpIdleTimeout: SETTING_OPTIONS.udpIdleTimeout.default,
+  threads: SETTING_OPTIONS.threads.default,
   wait: SETTING_OPTIONS.wait.default,
   waitTimeout: SETTING_OPTIONS.waitTimeout.default,
   dial: SETTING_OPTIONS.dial.default,

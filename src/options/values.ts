@@ -33,6 +33,20 @@ export function parseFileMode(text: string, name: string): number {
   return Number.parseInt(text.trim(), 8);
 }
 
+/** The most `--threads` takes: more threads than that only cost memory. */
+const MAX_THREADS = 64;
+
+/** `--threads`: `auto` or a count from 1 to 64. */
+export function parseThreads(text: string, name: string): number | 'auto' {
+  const value = text.trim().toLowerCase();
+  if (value === 'auto') return 'auto';
+  if (/^[1-9][0-9]?$/.test(value) && Number(value) <= MAX_THREADS) return Number(value);
+  throw usage(
+    `${name}: expected auto or a number of threads from 1 to ${MAX_THREADS}, got ${JSON.stringify(text)}`,
+    name,
+  );
+}
+
 /** An IP literal to listen on; brackets around IPv6 are allowed. Host names are refused. */
 export function parseBindAddress(text: string, name: string): string {
   const host = text.startsWith('[') && text.endsWith(']') ? text.slice(1, -1) : text;

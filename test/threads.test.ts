@@ -1,0 +1,364 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { createServer, type Socket } from 'node:net';
+import { describe, test } from 'node:test';
+import { isLinkfwdError } from '../src/errors.js';
+import { supportsReusePort } from '../src/forward/cpus.js';
+import { BULK_BUDGET, bulkBytes } from '../src/forward/data-path.js';
+import { startForwarder, startForwarders } from '../src/forward/forwarder.js';
+import type { PlannedForward } from '../src/plan/plan.js';
+import { run } from '../src/run.js';
+import { cleanEnv, linkfwdCommand, runCli } from './helpers/cli.js';
+import {
+  dial,
+  echoServer,
+  freePort,
+  observe,
+  REMOTE,
+  serve,
+  sha256,
+  waitFor,
+} from './helpers/sockets.js';
+
+/** Threads need `reusePort` (Node 22.12+); on an older Node linkfwd runs one thread only. */
+const skip = supportsReusePort()
+  ? false
+  : `Node ${process.versions.node} has no reusePort: forwarding threads need Node 22.12 or later`;
+
+function planned(port: number, explicit = true): PlannedForward {
+  return {
+    listen: [{ host: '127.0.0.1', port: 0 }],
+    target: { host: REMOTE, port },
+    origin: `0:${REMOTE}:${port}`,
+    source: explicit ? 'flag' : 'link',
+    explicit,
+  } as PlannedForward;
+}
+
+/** Connects `count` clients at once; resolves when each has connected. */
+async function connectAll(t: test.TestContext, port: number, count: number): Promise<Socket[]> {
+  const clients = Array.from({ length: count }, () => dial(t, port));
+  await Promise.all(clients.map((client) => once(client, 'connect')));
+  return clients;
+}
+
+describe('forwarding threads', { skip }, () => {
+  test('clients spread over every thread, stats add up exactly, one port for all', async (t) => {
+    const target = await echoServer(t);
+    const forwarder = await startForwarder(planned(target.port), { threads: 2 });
+    t.after(() => forwarder.close());
+    const port = forwarder.addresses[0]?.port ?? 0;
+    assert.notEqual(port, 0);
+    const sizes = Array.from({ length: 64 }, (_, i) => 1000 + i * 37);
+    const outcomes = await Promise.all(
+      sizes.map(async (size) => {
+        const client = dial(t, port);
+        const seen = observe(client);
+        const data = randomBytes(size);
+        client.end(data);
+        const outcome = await seen;
+        return outcome.sha256 === sha256(data) && outcome.bytes === size;
+      }),
+    );
+    assert.ok(outcomes.every(Boolean), 'every client got its bytes back');
+    const total = sizes.reduce((a, b) => a + b, 0);
+    await waitFor('the connections released', () => forwarder.stats().active === 0);
+    const stats = forwarder.stats();
+    assert.equal(stats.accepted, 64);
+    assert.equal(stats.bytesIn, total);
+    assert.equal(stats.bytesOut, total);
+    assert.equal(stats.threads?.length, 2);
+    assert.equal(
+      (stats.threads ?? []).reduce((a, b) => a + b, 0),
+      64,
+    );
+    // 64 clients hashed over two listeners: a thread without any would mean it never bound.
+    assert.ok(
+      (stats.threads ?? []).every((n) => n > 0),
+      `spread ${stats.threads}`,
+    );
+  });
+
+  test('--max-connections holds for the forward across threads, exactly, warned once', async (t) => {
+    const target = await serve(t);
+    const warnings: string[] = [];
+    const logger = { warn: (m: string) => warnings.push(m), error: () => {} };
+    const forwarder = await startForwarder(planned(target.port), {
+      threads: 2,
+      maxConnections: 5,
+      logger,
+    });
+    t.after(() => forwarder.close());
+    const port = forwarder.addresses[0]?.port ?? 0;
+    const clients = await connectAll(t, port, 40);
+    const ends = clients.map((client) => observe(client));
+    await waitFor('every client taken or reset', () => {
+      const { accepted, rejected } = forwarder.stats();
+      return accepted + rejected === 40;
+    });
+    const stats = forwarder.stats();
+    assert.deepEqual([stats.accepted, stats.active, stats.rejected], [5, 5, 35]);
+    assert.ok((stats.threads ?? []).every((n) => n >= 0));
+    await waitFor('the warning', () => warnings.length > 0);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.deepEqual(warnings, [
+      `-f 0:${REMOTE}:${target.port}: 5 connections open, new clients are reset`,
+    ]);
+    for (const client of clients) client.destroy();
+    await Promise.all(ends);
+  });
+
+  test('a bind that fails in one thread fails the forward everywhere (explicit: error)', async (t) => {
+    const target = await serve(t);
+    const forward = { ...planned(target.port), listen: [{ host: '127.0.0.1', port: 0 }] };
+    await assert.rejects(
+      startForwarders([forward], { threads: 3, threadBindFault: 2 }),
+      (error: unknown) =>
+        isLinkfwdError(error) &&
+        error.code === 'ERR_LINKFWD_LISTEN' &&
+        /^cannot listen on 127\.0\.0\.1:\d+: address already in use \(-f 0:127\.0\.0\.2:\d+\)$/.test(
+          error.message,
+        ),
+    );
+    // Discovered: skipped with the same reason, and its port is free again in every thread.
+    const warnings: string[] = [];
+    const logger = { warn: (m: string) => warnings.push(m), error: () => {} };
+    const group = await startForwarders([planned(target.port, false)], {
+      threads: 2,
+      threadBindFault: 1,
+      logger,
+    });
+    t.after(() => group.close());
+    assert.equal(group.forwarders.length, 0);
+    assert.equal(group.skipped.length, 1);
+    assert.match(
+      warnings[0] ?? '',
+      /skipped: cannot listen on 127\.0\.0\.1:\d+: address already in use$/,
+    );
+  });
+
+  test('a port left by a failed forward is bound by nobody: a plain listener gets it', async (t) => {
+    const target = await serve(t);
+    const fixed = await new Promise<number>((resolve) => {
+      const probe = createServer().listen(0, '127.0.0.1', () => {
+        const { port } = probe.address() as { port: number };
+        probe.close(() => resolve(port));
+      });
+    });
+    const forward = { ...planned(target.port), listen: [{ host: '127.0.0.1', port: fixed }] };
+    await assert.rejects(startForwarders([forward], { threads: 2, threadBindFault: 1 }));
+    // Without reusePort: would fail if any thread still held the port.
+    const plain = createServer();
+    t.after(() => plain.close());
+    await new Promise<void>((resolve, reject) => {
+      plain.once('error', reject);
+      plain.listen(fixed, '127.0.0.1', () => resolve());
+    });
+  });
+
+  test('the bulk-buffer budget is one for the process, every thread together', async (t) => {
+    const MiB = 1024 * 1024;
+    const data = randomBytes(8 * MiB);
+    const target = await serve(t, (socket) => {
+      socket.end(data);
+    });
+    const forwarder = await startForwarder(planned(target.port), { threads: 2 });
+    t.after(() => forwarder.close());
+    const port = forwarder.addresses[0]?.port ?? 0;
+    const clients = Array.from({ length: 48 }, () => {
+      const client = dial(t, port);
+      client.pause();
+      return client;
+    });
+    let peak = 0;
+    let last = -1;
+    let still = 0;
+    await waitFor(
+      'every thread to stop reading from its upstreams',
+      () => {
+        peak = Math.max(peak, bulkBytes());
+        const { bytesOut, active } = forwarder.stats();
+        still = bytesOut === last && active === 48 ? still + 1 : 0;
+        last = bytesOut;
+        return still >= 20;
+      },
+      20_000,
+    );
+    const stats = forwarder.stats();
+    assert.ok(
+      (stats.threads ?? []).every((n) => n > 0),
+      `both threads stream (${stats.threads})`,
+    );
+    // Stalled, each stream holds a buffer of up to 1 MiB: 48 of them fill the budget. The main
+    // thread's streams alone hold at most 1 MiB each, so a total over that counts the worker's.
+    const stalled = bulkBytes();
+    const mainStreams = Math.min(stats.threads?.[0] ?? 0, 31);
+    assert.ok(stalled > mainStreams * MiB, `${stalled} bytes: every thread's buffers counted`);
+    const outcomes = clients.map((client) => observe(client));
+    for (const outcome of await Promise.all(outcomes)) {
+      assert.deepEqual([outcome.bytes, outcome.sha256], [data.length, sha256(data)]);
+    }
+    assert.ok(peak > BULK_BUDGET / 2, `bulk reads in use (peak ${peak} bytes)`);
+    assert.ok(peak <= BULK_BUDGET, `peak ${peak} bytes over the budget of ${BULK_BUDGET}`);
+    await waitFor('the connections released', () => forwarder.stats().active === 0);
+    assert.equal(bulkBytes(), 0);
+  });
+
+  test('close resets every connection in every thread and ends every worker', async (t) => {
+    const target = await serve(t);
+    const group = await startForwarders([planned(target.port)], { threads: 3 });
+    const port = group.forwarders[0]?.addresses[0]?.port ?? 0;
+    const clients = await connectAll(t, port, 24);
+    const ends = clients.map((client) => observe(client));
+    await waitFor('24 connections', () => group.forwarders[0]?.stats().active === 24);
+    assert.ok((group.forwarders[0]?.stats().threads ?? []).filter((n) => n > 0).length >= 2);
+    assert.equal(group.threads?.running(), 2);
+    await group.close();
+    assert.equal(group.threads?.running(), 0);
+    for (const outcome of await Promise.all(ends)) assert.equal(outcome.error, 'ECONNRESET');
+  });
+
+  test('a crashing thread is fatal: the app is stopped, run() fails with 125', async () => {
+    const started = Date.now();
+    let status: unknown;
+    await assert.rejects(
+      run({
+        forwards: [`0:${REMOTE}:9`],
+        threads: 2,
+        links: false,
+        command: [process.execPath, '-e', 'setTimeout(() => {}, 30000)'],
+        onListening: (group) => group.threads?.crash(1),
+      }).then((s) => {
+        status = s;
+      }),
+      (error: unknown) =>
+        isLinkfwdError(error) &&
+        error.exitStatus === 125 &&
+        error.message === 'forwarding thread 1 failed: crash injected by a test',
+    );
+    assert.equal(status, undefined);
+    assert.ok(Date.now() - started < 10_000, 'the app was stopped, not waited for');
+  });
+});
+
+describe('forwarding threads, shared open-file budget', { skip }, () => {
+  test('the connections of every thread count against the one limit, warned once', async (t) => {
+    // linkfwd as a user runs it, with a low `ulimit -n`: per-thread budgets would each admit
+    // the whole room, and the process would run out of descriptors (accept and dial failures).
+    const target = await serve(t);
+    const { file, args } = linkfwdCommand();
+    const port = await freePort('127.0.0.1');
+    const linkfwd = spawn(
+      'prlimit',
+      ['--nofile=90', file, ...args, '--threads', '2', '-f', `${port}:${REMOTE}:${target.port}`],
+      { env: cleanEnv(), stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    let stderr = '';
+    linkfwd.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+      stderr += chunk;
+    });
+    t.after(() => linkfwd.kill('SIGKILL'));
+    await waitFor('linkfwd listening', () => stderr.includes('forwarding'), 10_000);
+    const clients = Array.from({ length: 80 }, () => dial(t, port));
+    const ends = clients.map((client) => observe(client));
+    await waitFor('connections upstream or reset', () => target.sockets.size > 0, 10_000);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const taken = target.sockets.size;
+    for (const client of clients) client.destroy();
+    const reset = (await Promise.all(ends)).filter((o) => o.error === 'ECONNRESET').length;
+    linkfwd.kill('SIGTERM');
+    await once(linkfwd, 'exit');
+    const lines = stderr
+      .trim()
+      .split('\n')
+      .filter((line) => !line.includes('forwarding '));
+    assert.deepEqual(lines, [
+      `linkfwd: -f ${port}:${REMOTE}:${target.port}: too many open files (limit 90), new clients are reset`,
+    ]);
+    assert.ok(taken > 0 && taken < 40, `${taken} connections upstream`);
+    assert.ok(reset >= 80 - taken, `${reset} clients reset`);
+  });
+});
+
+describe('forwarding threads, as a user runs linkfwd', { skip }, () => {
+  /** Starts the CLI with `args`; resolves once it says it listens (forward-only mode). */
+  async function startCli(t: test.TestContext, args: string[]) {
+    const { file, args: prefix } = linkfwdCommand();
+    const child = spawn(file, [...prefix, ...args], {
+      env: cleanEnv(),
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+      stderr += chunk;
+    });
+    t.after(() => child.kill('SIGKILL'));
+    await waitFor('linkfwd listening', () => stderr.includes('linkfwd: forwarding'), 10_000);
+    return { child, stderr: () => stderr };
+  }
+
+  test('the app exit status passes through; no thread keeps linkfwd alive', async (t) => {
+    const target = await serve(t);
+    const port = await freePort('127.0.0.1');
+    const started = Date.now();
+    const result = await runCli([
+      '--threads',
+      '3',
+      '-f',
+      `${port}:${REMOTE}:${target.port}`,
+      '--',
+      process.execPath,
+      '-e',
+      'process.exit(42)',
+    ]);
+    assert.equal(result.status, 42, result.stderr);
+    assert.equal(result.stderr, '');
+    assert.ok(Date.now() - started < 15_000);
+  });
+
+  test('SIGTERM in forward-only mode resets the connections of every thread, exits 0', async (t) => {
+    const target = await serve(t);
+    const port = await freePort('127.0.0.1');
+    const { child } = await startCli(t, [
+      '--threads',
+      '3',
+      '-f',
+      `${port}:${REMOTE}:${target.port}`,
+    ]);
+    const clients = await connectAll(t, port, 24);
+    const ends = clients.map((client) => observe(client));
+    await waitFor('24 connections upstream', () => target.sockets.size === 24);
+    child.kill('SIGTERM');
+    const [status] = await once(child, 'exit');
+    assert.equal(status, 0);
+    for (const outcome of await Promise.all(ends)) assert.equal(outcome.error, 'ECONNRESET');
+  });
+
+  test('-v: lines from every thread reach stderr whole, the warning once', async (t) => {
+    const target = await serve(t);
+    const port = await freePort('127.0.0.1');
+    const forward = `${port}:${REMOTE}:${target.port}`;
+    const args = ['-v', '--threads', '2', '--max-connections', '1', '-f', forward];
+    const { child, stderr } = await startCli(t, args);
+    const clients = Array.from({ length: 40 }, () => dial(t, port));
+    const ends = clients.map((client) => observe(client));
+    // One client is taken, 39 reset: the first reset is a warning, the others debug lines.
+    const full = '1 connections open, new clients are reset';
+    const count = () =>
+      stderr()
+        .split('\n')
+        .filter((line) => line.includes(full)).length;
+    await waitFor('39 lines about the reset clients', () => count() === 39, 10_000);
+    child.kill('SIGTERM');
+    await once(child, 'exit');
+    await Promise.all(ends);
+    const lines = stderr().trimEnd().split('\n');
+    // Each line is a warning or a debug line (ISO time, channel), never two mixed.
+    for (const line of lines) assert.match(line, /^(linkfwd: |\S+Z linkfwd:\w+ )/, line);
+    assert.equal(lines.filter((line) => line === `linkfwd: -f ${forward}: ${full}`).length, 1);
+    assert.equal(count(), 39);
+    assert.ok(lines.some((line) => line.includes('linkfwd:forward 2 forwarding threads')));
+  });
+});
