@@ -37,6 +37,16 @@ const noArgsert: Plugin = {
   },
 };
 
+/** One CommonJS file for Node 22 and later, minified. */
+const COMMON = {
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node22',
+  minify: true,
+  legalComments: 'none',
+} as const;
+
 /**
  * The forwarding thread (src/forward/worker.ts) as one CommonJS script, for `new Worker(source,
  * { eval: true })`: the CLI carries it as a string, so neither the npm bin nor the single
@@ -46,12 +56,7 @@ async function bundleWorker(): Promise<string> {
   const result = await build({
     entryPoints: [resolve(ROOT, 'src/forward/worker.ts')],
     write: false,
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    target: 'node22',
-    minify: true,
-    legalComments: 'none',
+    ...COMMON,
     logLevel: 'warning',
   });
   const [output] = result.outputFiles;
@@ -65,12 +70,7 @@ export async function bundleCli(outfile: string): Promise<void> {
   await build({
     entryPoints: [resolve(ROOT, 'src/cli/bin.ts')],
     outfile,
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    target: 'node22',
-    minify: true,
-    legalComments: 'none',
+    ...COMMON,
     alias: {
       'string-width': resolve(ROOT, 'scripts/shims/string-width.ts'),
       assert: resolve(ROOT, 'scripts/shims/assert.ts'),

@@ -4,7 +4,6 @@ import { debugForward, loadDebugIfWanted, silentLogger } from '../log.js';
 import {
   describeOrigin,
   type Endpoint,
-  formatEndpoint,
   type ListenAddress,
   type PlannedForward,
 } from '../plan/index.js';
@@ -13,14 +12,7 @@ import { ForwardConnections } from './connections.js';
 import { resolveThreads } from './cpus.js';
 import { prepareDataPath } from './data-path.js';
 import { processFdBudget } from './fd-budget.js';
-import {
-  closeServer,
-  describeListenError,
-  EPHEMERAL_TRIES,
-  isNoIPv6,
-  type ListenFailure,
-  listenOn,
-} from './listen.js';
+import { closeServer, failedRound, isNoIPv6, type ListenFailure, listenOn } from './listen.js';
 import type { Forwarder, ForwarderOptions, ForwardStats } from './settings.js';
 import { ForwardShared } from './shared.js';
 import { ForwardThreads } from './threads.js';
@@ -254,15 +246,8 @@ class ActiveForwarder implements Forwarder {
       await Promise.all(this.servers.splice(0).map(closeServer));
       this.addresses.length = 0;
       if (failure === undefined) return { reason: 'no address to listen on', cause: undefined };
-      const { address, port, error } = failure;
-      // The ephemeral port the OS gave the first address may be taken on another one: try anew.
-      const code = (error as NodeJS.ErrnoException).code;
-      if (address.port === 0 && code === 'EADDRINUSE' && attempt < EPHEMERAL_TRIES) continue;
-      const where = formatEndpoint({ host: address.host, port });
-      return {
-        reason: `cannot listen on ${where}: ${describeListenError(error, port)}`,
-        cause: error,
-      };
+      const result = failedRound(failure, attempt);
+      if (result !== undefined) return result;
     }
   }
 }

@@ -1,6 +1,6 @@
 import type { Server } from 'node:net';
 import { describeSystemError } from '../errors.js';
-import type { ListenAddress } from '../plan/index.js';
+import { formatEndpoint, type ListenAddress } from '../plan/index.js';
 
 /** Why a forward could not listen. */
 export interface ListenFailure {
@@ -9,7 +9,24 @@ export interface ListenFailure {
 }
 
 /** Tries of a shared ephemeral port before giving up (port 0, several addresses). */
-export const EPHEMERAL_TRIES = 5;
+const EPHEMERAL_TRIES = 5;
+
+/**
+ * What a failed round of binding means: `undefined` to try again (the ephemeral port the OS
+ * gave the first address was taken on another one), else the forward's failure. `suffix` names
+ * the protocol in the message (`/udp`).
+ */
+export function failedRound(
+  failure: { address: ListenAddress; port: number; error: unknown },
+  attempt: number,
+  suffix = '',
+): ListenFailure | undefined {
+  const { address, port, error } = failure;
+  const code = (error as NodeJS.ErrnoException).code;
+  if (address.port === 0 && code === 'EADDRINUSE' && attempt < EPHEMERAL_TRIES) return undefined;
+  const where = `${formatEndpoint({ host: address.host, port })}${suffix}`;
+  return { reason: `cannot listen on ${where}: ${describeListenError(error, port)}`, cause: error };
+}
 
 /** Listens; with `reusePort` (forwarding threads) every thread binds the same port (Node 22.12+). */
 export function listenOn(

@@ -18,7 +18,7 @@ import {
   type ListenAddress,
   type PlannedForward,
 } from '../plan/index.js';
-import { EPHEMERAL_TRIES, isNoIPv6, type ListenFailure } from './listen.js';
+import { failedRound, isNoIPv6, type ListenFailure } from './listen.js';
 import type { Forwarder, ForwarderOptions, ForwardStats, UdpStats } from './settings.js';
 import {
   bind,
@@ -160,11 +160,8 @@ class UdpForwarder implements Forwarder {
       await Promise.all(this.listeners.splice(0).map(closeSocket));
       this.addresses.length = 0;
       if (failure === undefined) return { reason: 'no address to listen on', cause: undefined };
-      const { address, port, error } = failure;
-      const code = (error as NodeJS.ErrnoException).code;
-      if (address.port === 0 && code === 'EADDRINUSE' && attempt < EPHEMERAL_TRIES) continue;
-      const where = `${formatEndpoint({ host: address.host, port })}/udp`;
-      return { reason: `cannot listen on ${where}: ${describeSystemError(error)}`, cause: error };
+      const result = failedRound(failure, attempt, '/udp');
+      if (result !== undefined) return result;
     }
   }
 
