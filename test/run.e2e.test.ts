@@ -339,10 +339,9 @@ describe('on a terminal', () => {
         ...args,
         ...fixture('print-signals.mjs', '--exit-on-term', '0'),
       ],
-      {
-        encoding: 'utf8',
-        timeout: 40_000,
-      },
+      // The test run's own LINKFWD_TARGET and friends are no linkfwd variables: linkfwd would
+      // warn about them on the terminal.
+      { encoding: 'utf8', timeout: 40_000, env: cleanEnv() },
     );
     assert.equal(result.status, 0, result.stderr);
     // The terminal echoes the keystroke as `^C` in front of the app's next line.
