@@ -15,6 +15,7 @@ import {
   dial,
   echoServer,
   freePort,
+  type Outcome,
   observe,
   REMOTE,
   serve,
@@ -37,11 +38,28 @@ function planned(port: number, explicit = true): PlannedForward {
   } as PlannedForward;
 }
 
-/** Connects `count` clients at once; resolves when each has connected. */
-async function connectAll(t: test.TestContext, port: number, count: number): Promise<Socket[]> {
+/**
+ * Connects `count` clients at once and observes each from the start. Resolves when each has
+ * connected or already closed: a client linkfwd resets at once (over a limit) can see the RST
+ * before its own connect completes, which is a reset, not a failure to connect.
+ */
+async function connectAll(
+  t: test.TestContext,
+  port: number,
+  count: number,
+): Promise<{ clients: Socket[]; ends: Promise<Outcome>[] }> {
   const clients = Array.from({ length: count }, () => dial(t, port));
-  await Promise.all(clients.map((client) => once(client, 'connect')));
-  return clients;
+  const ends = clients.map((client) => observe(client));
+  await Promise.all(
+    clients.map(
+      (client) =>
+        new Promise<void>((resolve) => {
+          client.once('connect', () => resolve());
+          client.once('close', () => resolve());
+        }),
+    ),
+  );
+  return { clients, ends };
 }
 
 describe('forwarding threads', { skip }, () => {
@@ -92,8 +110,7 @@ describe('forwarding threads', { skip }, () => {
     });
     t.after(() => forwarder.close());
     const port = forwarder.addresses[0]?.port ?? 0;
-    const clients = await connectAll(t, port, 40);
-    const ends = clients.map((client) => observe(client));
+    const { clients, ends } = await connectAll(t, port, 40);
     await waitFor('every client taken or reset', () => {
       const { accepted, rejected } = forwarder.stats();
       return accepted + rejected === 40;
@@ -210,8 +227,7 @@ describe('forwarding threads', { skip }, () => {
     const target = await serve(t);
     const group = await startForwarders([planned(target.port)], { threads: 3 });
     const port = group.forwarders[0]?.addresses[0]?.port ?? 0;
-    const clients = await connectAll(t, port, 24);
-    const ends = clients.map((client) => observe(client));
+    const { ends } = await connectAll(t, port, 24);
     await waitFor('24 connections', () => group.forwarders[0]?.stats().active === 24);
     assert.ok((group.forwarders[0]?.stats().threads ?? []).filter((n) => n > 0).length >= 2);
     assert.equal(group.threads?.running(), 2);
@@ -327,8 +343,7 @@ describe('forwarding threads, as a user runs linkfwd', { skip }, () => {
       '-f',
       `${port}:${REMOTE}:${target.port}`,
     ]);
-    const clients = await connectAll(t, port, 24);
-    const ends = clients.map((client) => observe(client));
+    const { ends } = await connectAll(t, port, 24);
     await waitFor('24 connections upstream', () => target.sockets.size === 24);
     child.kill('SIGTERM');
     const [status] = await once(child, 'exit');
