@@ -15,9 +15,7 @@ import { processFdBudget } from './fd-budget.js';
 import { closeServer, failedRound, isNoIPv6, type ListenFailure, listenOn } from './listen.js';
 import type { Forwarder, ForwarderOptions, ForwardStats } from './settings.js';
 import { ForwardShared } from './shared.js';
-import { ForwardThreads } from './threads.js';
-import { startUdpForwarder } from './udp.js';
-import { listenUnix } from './unix.js';
+import type { ForwardThreads } from './threads.js';
 
 /** The forwarders of a plan, and the discovered forwards that could not bind. */
 export interface ForwarderGroup {
@@ -64,7 +62,11 @@ export async function startForwarder(
 /** The worker threads `options.threads` asks for, none for one thread. */
 async function startThreads(options: ForwarderOptions): Promise<ForwardThreads | undefined> {
   const count = resolveThreads(options.threads);
-  return count > 1 ? ForwardThreads.start(count, options.logger) : undefined;
+  if (count <= 1) return undefined;
+  // Loaded only when used, like udp.ts and unix.ts: node:worker_threads, node:dgram and
+  // node:fs/promises cost start-up time (BENCHMARKS.md) that a plain TCP forward never needs.
+  const { ForwardThreads } = await import('./threads.js');
+  return ForwardThreads.start(count, options.logger);
 }
 
 const never = new Promise<never>(() => {});
@@ -130,7 +132,10 @@ async function tryStart(
   options: ForwarderOptions,
   threads: ForwardThreads | undefined,
 ): Promise<Forwarder | ListenFailure> {
-  if (forward.protocol === 'udp') return startUdpForwarder(forward, options);
+  if (forward.protocol === 'udp') {
+    const { startUdpForwarder } = await import('./udp.js');
+    return startUdpForwarder(forward, options);
+  }
   if (forward.unix !== undefined) {
     const forwarder = new ActiveForwarder(forward, options, undefined);
     return (await forwarder.listenUnix(forward.unix, options)) ?? forwarder;
@@ -180,6 +185,7 @@ class ActiveForwarder implements Forwarder {
   async listenUnix(path: string, options: ForwarderOptions): Promise<ListenFailure | undefined> {
     prepareDataPath();
     const server = createServer(SERVER_OPTIONS);
+    const { listenUnix } = await import('./unix.js');
     const failure = await listenUnix(server, path, options);
     if (failure !== undefined) return failure;
     const { accept, acceptFailed } = this.connections;
