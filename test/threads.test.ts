@@ -127,6 +127,35 @@ describe('forwarding threads', { skip }, () => {
     await Promise.all(ends);
   });
 
+  test('onDialed (the dial latency metric) hears the dials of every thread', async (t) => {
+    const target = await echoServer(t);
+    const dials: number[] = [];
+    const forwarder = await startForwarder(planned(target.port), {
+      threads: 3,
+      onDialed: (_forward, ms) => dials.push(ms),
+    });
+    t.after(() => forwarder.close());
+    const port = forwarder.addresses[0]?.port ?? 0;
+    for (let round = 0; round < 3; round++) {
+      const outcomes = Array.from({ length: 10 }, () => {
+        const client = dial(t, port);
+        const seen = observe(client);
+        client.end('ping');
+        return seen;
+      });
+      for (const outcome of await Promise.all(outcomes)) assert.equal(outcome.head, 'ping');
+    }
+    await waitFor('the connections released', () => forwarder.stats().active === 0);
+    const { accepted, threads = [] } = forwarder.stats();
+    assert.equal(accepted, 30);
+    assert.ok(threads.filter((n) => n > 0).length >= 2, `clients per thread: ${threads}`);
+    await waitFor('a dial for each client', () => dials.length === 30);
+    assert.ok(
+      dials.every((ms) => ms >= 0 && ms < 10_000),
+      `${dials}`,
+    );
+  });
+
   test('a bind that fails in one thread fails the forward everywhere (explicit: error)', async (t) => {
     const target = await serve(t);
     const forward = { ...planned(target.port), listen: [{ host: '127.0.0.1', port: 0 }] };

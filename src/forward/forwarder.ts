@@ -198,10 +198,11 @@ class ActiveForwarder implements Forwarder {
   /** The same addresses, concrete ports, in every worker thread: all of them or none. */
   private bindInThreads(): Promise<ListenFailure | undefined> {
     if (this.threads === undefined) return Promise.resolve(undefined);
-    const { connectTimeout, idleTimeout, maxConnections, threadBindFault } = this.options;
-    const { acceptPath } = this;
+    const { connectTimeout, idleTimeout, maxConnections, threadBindFault, onDialed } = this.options;
+    const { acceptPath, forward } = this;
     const options = { connectTimeout, idleTimeout, maxConnections, acceptPath, threadBindFault };
-    return this.threads.bind(this.forward, this.addresses, options, this.connections.shared);
+    const dialed = onDialed && ((ms: number) => onDialed(forward, ms));
+    return this.threads.bind(forward, this.addresses, options, this.connections.shared, dialed);
   }
 
   /** Binds every address, or none, in every thread; resolves with the failure, if any. */

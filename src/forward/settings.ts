@@ -37,7 +37,8 @@ export interface ForwarderOptions {
   lookup?: LookupFunction;
   /**
    * Called when an upstream dial connects, with the milliseconds it took (name resolution
-   * included). For metrics (`--status`); it runs once per connection, never per chunk.
+   * included). For metrics (`--status`); it runs once per connection, never per chunk, always
+   * in the calling thread: forwarding threads post their dials to it.
    */
   onDialed?: (forward: PlannedForward, ms: number) => void;
   /**

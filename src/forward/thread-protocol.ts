@@ -19,6 +19,8 @@ export interface ThreadForwardOptions {
   idleTimeout?: number | undefined;
   maxConnections?: number | undefined;
   acceptPath?: AcceptPath | undefined;
+  /** Post each dial's latency to the main thread (ForwarderOptions.onDialed is set there). */
+  reportDials?: boolean | undefined;
   /** ForwarderOptions.threadBindFault (tests). */
   threadBindFault?: number | undefined;
 }
@@ -44,4 +46,6 @@ export type ThreadReply =
   | { type: 'unbound'; id: number }
   | { type: 'closed' }
   | { type: 'log'; level: 'warn' | 'error'; message: string }
-  | { type: 'debug'; line: string };
+  | { type: 'debug'; line: string }
+  /** A dial of forward `id` succeeded after `ms` (with `reportDials`). */
+  | { type: 'dialed'; id: number; ms: number };

@@ -47,6 +47,8 @@ export class ForwardThreads {
   private readonly threads: Thread[] = [];
   private closing: Promise<void> | undefined;
   private nextId = 1;
+  /** Per bound forward id, where its workers' dial latencies go (`onDialed`). */
+  private readonly dialed = new Map<number, (ms: number) => void>();
 
   private constructor(
     /** Forwarding threads, the main thread included. */
@@ -85,6 +87,7 @@ export class ForwardThreads {
       if (reply.type === 'log') this.logger[reply.level](reply.message);
       // One write per line: lines of different threads never mix.
       else if (reply.type === 'debug') process.stderr.write(`${reply.line}\n`);
+      else if (reply.type === 'dialed') this.dialed.get(reply.id)?.(reply.ms);
       else for (const waiter of thread.waiting.splice(0)) waiter(reply);
     });
     worker.on('error', (error) => this.failure(start.thread, error.message));
@@ -135,14 +138,16 @@ export class ForwardThreads {
     addresses: Endpoint[],
     options: ThreadForwardOptions,
     shared: ForwardShared,
+    onDialed?: (ms: number) => void,
   ): Promise<{ reason: string; cause: Error } | undefined> {
     const id = this.nextId++;
+    if (onDialed !== undefined) this.dialed.set(id, onDialed);
     const message: ThreadMessage = {
       type: 'bind',
       id,
       forward,
       addresses,
-      options,
+      options: { ...options, reportDials: onDialed !== undefined },
       threads: this.count,
       shared: shared.buffers,
     };
@@ -150,6 +155,7 @@ export class ForwardThreads {
     const failed = replies.find((reply) => reply.failure !== undefined)?.failure;
     if (failed === undefined) return undefined;
     await this.ask({ type: 'unbind', id }, 'unbound');
+    this.dialed.delete(id);
     const cause = Object.assign(new Error(failed.reason), { code: failed.code });
     return { reason: failed.reason, cause };
   }

@@ -34,7 +34,12 @@ const forwards = new Map<number, { servers: Server[]; connections: ForwardConnec
 async function bind(message: Extract<ThreadMessage, { type: 'bind' }>): Promise<void> {
   const { id, forward, addresses, options } = message;
   const shared = new ForwardShared(message.threads, message.shared);
-  const connections = new ForwardConnections(forward, { ...options, logger }, shared, start.thread);
+  // The dial latency histogram (--status) lives in the main thread: each dial is posted to it.
+  const onDialed = options.reportDials
+    ? (_forward: unknown, ms: number) => post({ type: 'dialed', id, ms })
+    : undefined;
+  const own = { ...options, logger, onDialed };
+  const connections = new ForwardConnections(forward, own, shared, start.thread);
   const servers: Server[] = [];
   forwards.set(id, { servers, connections });
   const hasIPv4 = forward.listen.some((address) => isIPv4(address.host));
