@@ -17,7 +17,7 @@ import { npmBin } from '../test/helpers/cli.js';
 import { freePort } from '../test/helpers/sockets.js';
 import { ClientWorker } from './client-worker.js';
 import { iperf, pgbench } from './external.js';
-import { type Mode, startHaproxy, startSocat, type Targets } from './modes.js';
+import { directMode, type Mode, startHaproxy, startSocat, type Targets } from './modes.js';
 import { shutdown, start, waitForPort } from './processes.js';
 import { median } from './stats.js';
 import { findTools } from './tools.js';
@@ -105,7 +105,7 @@ async function startBuild(name: string, dir: string, targets: Targets): Promise<
   onStop(() => m.stop());
   for (const e of Object.values(endpoints)) await waitForPort(e.host, e.port, 15_000, m);
   // `Mode.name` is a ModeName; here it is the build's name, used only for the table.
-  return { name: name as Mode['name'], endpoints, process: m };
+  return { name: name as Mode['name'], label: name, endpoints, process: m };
 }
 
 /** Runs one case against `to`; the figures, and the units of work the CPU time is divided by. */
@@ -151,7 +151,7 @@ async function main(): Promise<void> {
   for (const spec of positionals) {
     const [name = '', dir] = spec.split('=');
     if (dir !== undefined) modes.push(await startBuild(name, dir, targets));
-    else if (name === 'direct') modes.push({ name, endpoints: targets });
+    else if (name === 'direct') modes.push(directMode(targets));
     else if (name === 'socat') modes.push(await startSocat(tools, targets, onStop));
     else if (name === 'haproxy') modes.push(await startHaproxy(tools, targets, onStop));
     else throw new Error(`${spec}: neither name=DIR nor direct, socat, haproxy`);

@@ -4,12 +4,23 @@
  * every mode; only the address changes.
  */
 import net from 'node:net';
+import { udpNewPeers, udpPaced, udpRate } from './udp-client.js';
 
 export type ClientJob =
   | { kind: 'bulk'; host: string; port: number; streams: number; durationMs: number }
   | { kind: 'connrate'; host: string; port: number; concurrency: number; durationMs: number }
   | { kind: 'pingpong'; host: string; port: number; durationMs: number; maxIterations: number }
   | { kind: 'hold'; host: string; port: number; count: number; batch: number }
+  | { kind: 'udp-rate'; host: string; port: number; clients: number; durationMs: number }
+  | { kind: 'udp-newpeer'; host: string; port: number; inFlight: number; durationMs: number }
+  | {
+      kind: 'udp-paced';
+      host: string;
+      port: number;
+      rate: number;
+      size: number;
+      durationMs: number;
+    }
   | { kind: 'release' };
 
 export interface ClientResult {
@@ -194,8 +205,30 @@ function release(): ClientResult {
   return { value: n };
 }
 
+async function udp(job: Extract<ClientJob, { kind: `udp-${string}` }>): Promise<ClientResult> {
+  const { host, port, durationMs: ms } = job;
+  switch (job.kind) {
+    case 'udp-rate': {
+      const { rate, retries } = await udpRate(host, port, ms, job.clients);
+      return { value: rate, extra: { retries } };
+    }
+    case 'udp-newpeer': {
+      const { rate, lost } = await udpNewPeers(host, port, ms, job.inFlight);
+      return { value: rate, extra: { lost } };
+    }
+    case 'udp-paced': {
+      const { lossPct, sent } = await udpPaced(host, port, ms, job.rate, job.size);
+      return { value: lossPct, extra: { sent } };
+    }
+  }
+}
+
 export function runJob(job: ClientJob): Promise<ClientResult> {
   switch (job.kind) {
+    case 'udp-rate':
+    case 'udp-newpeer':
+    case 'udp-paced':
+      return udp(job);
     case 'bulk':
       return bulk(job);
     case 'connrate':

@@ -61,9 +61,17 @@ async function iperfOnce(
   return bps / 1e9;
 }
 
-/** `pgbench -S -c 4 -j 2 -T seconds` → TPS without initial connection time. */
-export async function pgbench(tools: ToolPaths, to: Endpoint, seconds: number): Promise<number> {
-  const args = ['-S', '-n', '-c', '4', '-j', '2', '-T', String(seconds)];
+/**
+ * `pgbench -S -c clients -j 2 -T seconds` → TPS without initial connection time. `to.host` may
+ * be a directory: libpq then dials the Unix socket `<dir>/.s.PGSQL.<port>`.
+ */
+export async function pgbench(
+  tools: ToolPaths,
+  to: Endpoint,
+  seconds: number,
+  clients = 4,
+): Promise<number> {
+  const args = ['-S', '-n', '-c', String(clients), '-j', '2', '-T', String(seconds)];
   const target = ['-h', to.host, '-p', String(to.port), '-U', 'postgres', 'postgres'];
   const result = await runCommand(tools.pgbench!, [...args, ...target], {
     timeoutMs: (seconds + 30) * 1000,

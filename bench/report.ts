@@ -3,13 +3,14 @@
  * memory and start-up, the raw per-round values, and everything that was missing or failed.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import type { Case, Metric, Target } from './cases.js';
+import type { Case, Metric } from './case.js';
 import type { MemoryResult } from './memory.js';
 import { MODES, type ModeName } from './modes.js';
 import type { Profile } from './options.js';
 import type { StartupResult } from './startup.js';
 import { formatNumber, median } from './stats.js';
 import type { Machine } from './tools.js';
+import { formatRatio, type Medians, ratio, targetText, verdicts } from './verdicts.js';
 
 export interface RunData {
   profile: Profile;
@@ -18,11 +19,15 @@ export interface RunData {
   seconds: number;
   /** 1/5/15-minute load averages before and after: other work on the machine skews figures. */
   load: { start: number[]; end: number[] };
+  /** How each mode is shown: `linkfwd (auto=1)`, `linkfwd --threads 2`. */
+  labels: Partial<Record<ModeName, string>>;
   /** Why a mode could not run (tool missing, linkfwd not built, failed to start). */
   unavailable: Partial<Record<ModeName, string>>;
   cases: Case[];
   values: Record<string, Partial<Record<ModeName, number[]>>>;
   errors: Record<string, Partial<Record<ModeName, string>>>;
+  /** Metric → mode → why the mode cannot serve it (haproxy has no UDP): shown as n/a. */
+  notApplicable: Record<string, Partial<Record<ModeName, string>>>;
   skipped: { what: string; reason: string }[];
   memory?: MemoryResult | { error: string };
   startup?: StartupResult | { error: string };
@@ -31,71 +36,83 @@ export interface RunData {
 
 const RATIO_MODES: ModeName[] = ['direct', 'socat', 'haproxy'];
 
-function medianOf(data: RunData, metric: string, mode: ModeName): number {
-  return median(data.values[metric]?.[mode] ?? []);
+function medians(data: RunData): Medians {
+  return (metric, mode) => median(data.values[metric]?.[mode] ?? []);
+}
+
+function label(data: RunData, mode: ModeName): string {
+  return data.labels[mode] ?? mode;
 }
 
 function cell(data: RunData, m: Metric, mode: ModeName): string {
   if (data.unavailable[mode] !== undefined) return 'missing';
-  const value = medianOf(data, m.id, mode);
+  if (data.notApplicable[m.id]?.[mode] !== undefined) return 'n/a';
+  const value = medians(data)(m.id, mode);
   if (Number.isFinite(value)) return formatNumber(value, m.digits);
   const error = data.errors[m.id]?.[mode];
   if (error === undefined) return '—';
   return error.includes('stalled') ? 'stalled' : 'error';
 }
 
-function ratio(data: RunData, m: Metric, vs: ModeName): number {
-  return medianOf(data, m.id, 'linkfwd') / medianOf(data, m.id, vs);
-}
-
-function formatRatio(r: number): string {
-  return Number.isFinite(r) ? `${r.toFixed(2)}×` : '—';
-}
-
-export function verdict(r: number, better: 'higher' | 'lower', t: Target): string {
-  if (!Number.isFinite(r)) return `? ${t.vs}`;
-  const met = better === 'higher' ? r >= t.ratio : r <= t.ratio;
-  return `${met ? 'met' : 'MISSED'} ${t.vs}`;
-}
-
-function targetText(better: 'higher' | 'lower', targets: Target[]): string {
-  const op = better === 'higher' ? '≥' : '≤';
-  return targets.map((t) => `${op}${t.ratio}× ${t.vs}`).join(', ');
-}
-
 function row(cells: string[]): string {
   return `| ${cells.join(' | ')} |`;
 }
 
+/** `linkfwd (auto=1)` → `auto=1`, `linkfwd --threads 2` → `--threads 2`. */
+function short(text: string): string {
+  return text.replace(/^linkfwd /, '').replace(/[()]/g, '');
+}
+
 function mainTable(data: RunData): string[] {
+  const threads = `${short(label(data, 'linkfwd'))} ÷ ${short(label(data, 'linkfwd-alt'))}`;
   const header = [
     'metric',
     'unit',
-    ...MODES,
+    ...MODES.map((mode) => label(data, mode)),
     ...RATIO_MODES.map((m) => `linkfwd ÷ ${m}`),
+    threads,
     'target',
     'result',
   ];
   const align = header.map((_, i) => (i < 2 || i >= header.length - 2 ? '---' : '---:'));
   const lines = [row(header), row(align)];
+  const med = medians(data);
   for (const c of data.cases) {
     for (const m of c.metrics) {
-      const ratios = RATIO_MODES.map((vs) => formatRatio(ratio(data, m, vs)));
-      const targets = m.targets ?? [];
-      const result = targets.map((t) => verdict(ratio(data, m, t.vs), m.better, t)).join(', ');
+      const shown = (vs: ModeName) => (m.ratios === false ? '' : formatRatio(ratio(med, m, vs)));
       lines.push(
         row([
           m.label,
           m.unit,
           ...MODES.map((mode) => cell(data, m, mode)),
-          ...ratios,
-          targetText(m.better, targets),
-          result,
+          ...RATIO_MODES.map(shown),
+          shown('linkfwd-alt'),
+          targetText(m),
+          verdicts(med, m),
         ]),
       );
     }
   }
   return lines;
+}
+
+/** What the table's columns mean, and why a cell says n/a. */
+function tableNotes(data: RunData): string[] {
+  const reasons = new Map<string, string[]>();
+  for (const byMode of Object.values(data.notApplicable)) {
+    for (const [mode, reason] of Object.entries(byMode)) {
+      const modes = reasons.get(reason) ?? [];
+      if (!modes.includes(mode)) modes.push(mode);
+      reasons.set(reason, modes);
+    }
+  }
+  const na = [...reasons].map(([reason, modes]) => `${reason} (${modes.join(', ')})`);
+  return [
+    `Ratios and results are those of \`${label(data, 'linkfwd')}\`, linkfwd as a user runs it ` +
+      `(default \`--threads auto\`); the \`${label(data, 'linkfwd-alt')}\` column is the other ` +
+      'thread count, in the same rounds.' +
+      (na.length > 0 ? ` n/a: ${na.join('; ')}.` : ''),
+  ];
 }
 
 function linkfwdTable(data: RunData): string[] {
@@ -107,7 +124,7 @@ function linkfwdTable(data: RunData): string[] {
     const held = `${mem.held.toLocaleString('en-US')} idle connections`;
     lines.push(
       row([
-        'RSS idle',
+        'RSS idle (default threads)',
         `${mem.idleMiB.toFixed(1)} MiB`,
         '≤ 60 MB',
         mem.idleMiB * 1.048576 <= 60 ? 'met' : 'MISSED',
@@ -136,7 +153,10 @@ function linkfwdTable(data: RunData): string[] {
 }
 
 function rawTable(data: RunData): string[] {
-  const lines = [row(['metric', ...MODES]), row(['---', ...MODES.map(() => '---')])];
+  const lines = [
+    row(['metric', ...MODES.map((mode) => label(data, mode))]),
+    row(['---', ...MODES.map(() => '---')]),
+  ];
   for (const c of data.cases) {
     for (const m of c.metrics) {
       const cells = MODES.map((mode) =>
@@ -151,7 +171,7 @@ function rawTable(data: RunData): string[] {
 function problems(data: RunData): string[] {
   const lines: string[] = [];
   for (const [mode, reason] of Object.entries(data.unavailable))
-    lines.push(`- mode **${mode}** missing: ${reason}`);
+    lines.push(`- mode **${label(data, mode as ModeName)}** missing: ${reason}`);
   for (const s of data.skipped) lines.push(`- **${s.what}** not measured: ${s.reason}`);
   for (const [metric, byMode] of Object.entries(data.errors)) {
     for (const [mode, error] of Object.entries(byMode))
@@ -167,7 +187,7 @@ function load(averages: number[]): string {
 
 /** The tables that also go to stdout. */
 export function summary(data: RunData): string {
-  return [...mainTable(data), '', ...linkfwdTable(data)].join('\n');
+  return [...tableNotes(data), '', ...mainTable(data), '', ...linkfwdTable(data)].join('\n');
 }
 
 export function renderReport(data: RunData): string {
@@ -180,7 +200,7 @@ export function renderReport(data: RunData): string {
     `# linkfwd benchmark — ${data.started.toISOString()}`,
     '',
     `Profile **${p.name}**: ${p.rounds} round(s), modes interleaved (rotated each round), medians; ` +
-      `Node client cases ${p.durationMs} ms each, iperf3/pgbench ${p.toolSeconds} s, ` +
+      `Node client and UDP cases ${p.durationMs} ms each, iperf3/pgbench ${p.toolSeconds} s, ` +
       `redis-benchmark ${p.redisRequests.toLocaleString('en-US')} requests. Took ${data.seconds.toFixed(0)} s.`,
     '',
     `Machine: ${mc.nproc} CPUs (${mc.cpu}), ${mc.memory}, ${mc.kernel}, Node ${mc.node}; ` +
@@ -188,6 +208,8 @@ export function renderReport(data: RunData): string {
     `Tools: ${versions || 'none'}.`,
     '',
     '## Side by side',
+    '',
+    ...tableNotes(data),
     '',
     ...mainTable(data),
     '',

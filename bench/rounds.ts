@@ -2,7 +2,7 @@
  * The measurement loop: every round runs every case against every mode, the modes rotated so no
  * mode always goes first, and collects the figures per metric and mode.
  */
-import type { Case, CaseContext } from './cases.js';
+import type { Case, CaseContext } from './case.js';
 import type { Mode } from './modes.js';
 import type { RunData } from './report.js';
 import { rotate } from './stats.js';
@@ -30,6 +30,12 @@ export async function measureRounds(
       for (const mode of rotate(modes, r)) {
         const key = `${c.id}/${mode.name}`;
         if (stalled.has(key)) continue;
+        const na = mode.notApplicable?.[c.target];
+        if (na !== undefined) {
+          for (const m of c.metrics)
+            data.notApplicable[m.id] = { ...data.notApplicable[m.id], [mode.name]: na };
+          continue;
+        }
         const warn = (text: string) => {
           const line = `${c.id} / ${mode.name}, round ${r + 1}: ${text}`;
           log(line);

@@ -1,7 +1,8 @@
 /**
  * `npm run bench [-- --quick | --smoke | --cpu-prof]`: set up the tools, start the upstreams
- * and every mode, measure the cases interleaved across modes for several rounds, then linkfwd's
- * start-up and memory; write `bench/results/<timestamp>.md` and `latest.md`, print the summary.
+ * and every mode (linkfwd twice: default threads, and another count), measure the cases
+ * interleaved across modes for several rounds, then linkfwd's start-up and memory; write
+ * `bench/results/<timestamp>.md` and `latest.md`, print the summary.
  * Everything started is stopped on the way out, on failure and on SIGINT/SIGTERM.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -34,6 +35,7 @@ import {
   startNodeUpstream,
   startPostgres,
   startRedis,
+  startUdpEcho,
 } from './upstreams.js';
 
 const RESULTS = fileURLToPath(new URL('./results/', import.meta.url));
@@ -62,9 +64,10 @@ async function startUpstreams(o: Options, tools: ToolPaths, onStop: OnStop, data
   const targets: Targets = await startNodeUpstream(onStop);
   const optional: [string, boolean, (keyof ToolPaths)[], () => Promise<Targets[string]>][] = [
     ['iperf', wants('iperf'), ['iperf3'], () => startIperf(tools, onStop)],
+    ['udp', wants('udp'), [], () => startUdpEcho(onStop)],
     [
       'postgres',
-      wants('pgbench') || o.cpuProf,
+      wants('pgbench') || wants('unix') || o.cpuProf,
       ['initdb', 'postgres', 'pgbench'],
       () => startPostgres(tools, onStop),
     ],
@@ -85,13 +88,43 @@ async function startUpstreams(o: Options, tools: ToolPaths, onStop: OnStop, data
       log(`${name} unavailable: ${message(error)}`);
     }
   }
+  // The Unix-listener case: PostgreSQL again, listened on through a Unix socket where a mode can.
+  if (wants('unix') && targets.postgres !== undefined)
+    targets.pgunix = { ...targets.postgres, unixListener: true };
   return targets;
 }
 
+/**
+ * linkfwd as a user runs it (no `--threads`: auto), then with another thread count: 1 where
+ * auto gives more, else 2, so the two columns always differ.
+ */
+async function startLinkfwdModes(targets: Targets, onStop: OnStop, data: RunData) {
+  const modes: Mode[] = [];
+  const failed = (name: ModeName, error: unknown) => {
+    data.unavailable[name] = message(error);
+    log(`${name} unavailable: ${message(error)}`);
+  };
+  let auto: number | undefined;
+  try {
+    const mode = await startLinkfwd(targets, onStop);
+    auto = mode.threads;
+    modes.push(mode);
+  } catch (error) {
+    failed('linkfwd', error);
+  }
+  const threads = auto === undefined ? 2 : auto > 1 ? 1 : 2;
+  data.labels['linkfwd-alt'] = `linkfwd --threads ${threads}`;
+  try {
+    modes.push(await startLinkfwd(targets, onStop, { threads, name: 'linkfwd-alt' }));
+  } catch (error) {
+    failed('linkfwd-alt', error);
+  }
+  return modes;
+}
+
 async function startModes(tools: ToolPaths, targets: Targets, onStop: OnStop, data: RunData) {
-  const modes: Mode[] = [directMode(targets)];
+  const modes: Mode[] = [directMode(targets), ...(await startLinkfwdModes(targets, onStop, data))];
   const starters: [ModeName, (() => Promise<Mode>) | string][] = [
-    ['linkfwd', () => startLinkfwd(targets, onStop)],
     ['socat', tools.socat ? () => startSocat(tools, targets, onStop) : 'socat not installed'],
     [
       'haproxy',
@@ -107,6 +140,7 @@ async function startModes(tools: ToolPaths, targets: Targets, onStop: OnStop, da
       log(`${name} unavailable: ${message(error)}`);
     }
   }
+  for (const mode of modes) data.labels[mode.name] = mode.label;
   return modes;
 }
 
@@ -150,10 +184,12 @@ async function bench(o: Options, onStop: OnStop): Promise<number> {
     started: new Date(),
     seconds: 0,
     load: { start: loadavg(), end: [] },
+    labels: {},
     unavailable: {},
     cases: [],
     values: {},
     errors: {},
+    notApplicable: {},
     skipped: [],
     notes: [],
   };

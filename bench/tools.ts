@@ -20,6 +20,8 @@ export const TOOLS = {
   initdb: 'postgresql',
   postgres: 'postgresql',
   prlimit: 'util-linux',
+  // Counts linkfwd's forwarding threads by their listening sockets (modes.ts).
+  ss: 'iproute2',
 } as const;
 
 export type Tool = keyof typeof TOOLS;

@@ -1,6 +1,6 @@
 /**
- * The UDP upstream of `bench/udp.ts`, a process of its own: `udp-echo.ts HOST` echoes every
- * datagram to its sender and prints `{"port": N}` once it listens.
+ * The UDP upstream of the bench's UDP cases, a process of its own: `udp-echo.ts HOST` echoes
+ * every datagram to its sender and prints `{"port": N}` once it listens.
  */
 import { createSocket } from 'node:dgram';
 

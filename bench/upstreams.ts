@@ -1,11 +1,13 @@
 /**
- * The services the modes forward to: the Node echo and sink processes and an iperf3 server on
- * 127.0.0.2, PostgreSQL on 127.0.0.2 (a throwaway cluster in a temp dir), Redis on 127.0.0.3.
+ * The services the modes forward to: the Node echo and sink processes, a UDP echo and an iperf3
+ * server on 127.0.0.2, PostgreSQL on 127.0.0.2 (a throwaway cluster in a temp dir), Redis on
+ * 127.0.0.3.
  * Each start function registers its own cleanup with `onStop` before it can fail.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { initCluster } from '../test/helpers/postgres.js';
 import { UPSTREAM_PROGRAM, waitForLine } from '../test/helpers/process.js';
 import { REDIS_HOST, redisServerArgs } from '../test/helpers/services.js';
@@ -14,8 +16,18 @@ import { recordPort, runCommand, start, stderrOf, waitForPort } from './processe
 import type { ToolPaths } from './tools.js';
 
 export interface Endpoint {
+  /** A host, or for a Unix listener the socket's directory (as `pgbench -h` takes it). */
   host: string;
   port: number;
+  /** A UDP service: forwarders listen for datagrams, clients send them. */
+  udp?: boolean;
+  /** Forwarders that can listen on a Unix socket for this target do (linkfwd only). */
+  unixListener?: boolean;
+}
+
+/** The socket libpq dials for `-h DIR -p PORT`: where a Unix listener for PostgreSQL listens. */
+export function libpqSocket(dir: string, port: number): string {
+  return join(dir, `.s.PGSQL.${port}`);
 }
 
 /** Stops or removes one thing the bench started; may be async. */
@@ -57,6 +69,18 @@ export async function startNodeUpstream(
     echo: await startNodeServer('echo', onStop),
     sink: await startNodeServer('sink', onStop),
   };
+}
+
+const UDP_ECHO = fileURLToPath(new URL('./udp-echo.ts', import.meta.url));
+
+/** `bench/udp-echo.ts` on {@link REMOTE}: echoes every datagram to its sender. */
+export async function startUdpEcho(onStop: (c: Cleanup) => void): Promise<Endpoint> {
+  const m = start('udp-echo', process.execPath, ['--import', 'tsx', UDP_ECHO, REMOTE], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  onStop(() => m.stop());
+  const line = await waitForLine(m.child, /^\{"port":\d+\}$/, 15_000, m.name, stderrOf(m));
+  return { host: REMOTE, port: (JSON.parse(line) as { port: number }).port, udp: true };
 }
 
 export async function startIperf(

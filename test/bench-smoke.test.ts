@@ -1,6 +1,7 @@
-// The benchmark harness in its smoke profile (one round, ping-pong and a few held connections):
-// it runs, writes a report, and leaves nothing behind — not after a normal run and not after a
-// SIGINT in the middle. No figure is asserted: benchmarks never run inside `npm test`.
+// The benchmark harness in its smoke profile (one round, ping-pong, UDP request/response and a
+// few held connections): it runs, writes a report with both linkfwd modes labelled by their
+// thread counts, and leaves nothing behind — not after a normal run and not after a SIGINT in
+// the middle. No figure is asserted: benchmarks never run inside `npm test`.
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -11,6 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ROOT } from './helpers/cli.js';
 import { isAlive } from './helpers/proc.js';
 import { dialError } from './helpers/sockets.js';
+import { which } from './helpers/tools.js';
 
 const dirs: string[] = [];
 
@@ -88,6 +90,19 @@ describe('npm run bench -- --smoke', { timeout: 120_000 }, () => {
     const report = readFileSync(join(h.out, 'latest.md'), 'utf8');
     assert.match(report, /^# linkfwd benchmark/);
     assert.match(report, /\| 1-byte ping-pong p50 \| µs \| [\d.,]+ \|/, 'direct mode measured');
+    // The second linkfwd mode runs another thread count than the default: 1 where auto gives
+    // more, else 2.
+    const modes = /\| direct \| linkfwd \(auto=(\d+)\) \| linkfwd --threads (\d+) \|/.exec(report);
+    assert.ok(modes, `both linkfwd modes in the table header:\n${report}`);
+    const [auto, other] = [Number(modes[1]), Number(modes[2])];
+    assert.equal(other, auto > 1 ? 1 : 2, `auto=${auto}, second mode --threads ${other}`);
+    // UDP through the harness: direct and both linkfwd modes measured; haproxy, when installed,
+    // shown as n/a (it has no UDP), not as missing.
+    const udp =
+      /\| UDP request\/response, 8 clients \| req\/s \| [\d,]+ \| [\d,]+ \| [\d,]+ \| [^|]+ \| ([^|]+) \|/;
+    const haproxy = udp.exec(report)?.[1];
+    assert.equal(haproxy, which('haproxy') ? 'n/a' : 'missing', report);
+    if (which('haproxy')) assert.match(report, /n\/a: haproxy has no UDP \(haproxy\)/);
     assert.match(h.output(), /full report:/);
     await assertNothingLeft(h.manifest);
   });
