@@ -4,7 +4,8 @@
  * start-up instead of ~70 ES modules (yargs and its dependencies), and CommonJS spares it the
  * ES module loader: together most of linkfwd's start-up time. `dist/bin.js` becomes a stub that
  * loads it, for `node dist/bin.js`. The library (`dist/index.js`) stays the `tsc` output. The
- * single-executable build (build-binary.ts) runs the same {@link bundleCli}.
+ * single-executable build (build-binary.ts) runs the same {@link bundleCli}. Two stages
+ * travel inside it as source strings: the forwarding thread and the status endpoint.
  *
  * Start-up costs removed from the dependencies (each measured in a CPU profile of
  * `linkfwd -f … -- true`):
@@ -64,9 +65,78 @@ async function bundleWorker(): Promise<string> {
   return output.text;
 }
 
+/**
+ * The modules src/status/ imports from the rest of linkfwd. The status bundle takes them from
+ * the CLI's own copy, never one of its own: one `LinkfwdError` class (the CLI tells its errors by
+ * `instanceof`), one open-file budget (the metrics read the forwarders' budget), one plan.
+ */
+const SHARED_WITH_STATUS = /^\.\.\/(errors|forward\/index|plan\/index)\.js$/;
+
+/**
+ * The status stage (src/status/, prom-client and all) as one CommonJS function body, carried
+ * by the CLI as a string and compiled only with `--status`. As code in the CLI bundle, its
+ * ~75 KiB would be parsed at every start, `--status` or not: V8's compile of the bundle took
+ * 15.2 ms with it, 9.9 ms with the string (BENCHMARKS.md, "The status endpoint under a
+ * flood"). Its imports of {@link SHARED_WITH_STATUS} become `require('linkfwd:…')`, which the
+ * loader below answers with the CLI's own modules.
+ */
+async function bundleStatus(): Promise<string> {
+  const shared: Plugin = {
+    name: 'shared-with-status',
+    setup(esbuild) {
+      esbuild.onResolve({ filter: SHARED_WITH_STATUS }, (args) => ({
+        path: `linkfwd:${args.path.slice(3, -3)}`,
+        external: true,
+      }));
+    },
+  };
+  const result = await build({
+    entryPoints: [resolve(ROOT, 'src/status/index.ts')],
+    write: false,
+    ...COMMON,
+    plugins: [shared],
+    logLevel: 'warning',
+  });
+  const [output] = result.outputFiles;
+  if (output === undefined) throw new Error('esbuild wrote no status bundle');
+  return output.text;
+}
+
+/** In the CLI, `./status/index.js` (imported by run.ts only with `--status`) is this loader. */
+const STATUS_LOADER = `
+import * as errors from './errors.js';
+import * as forward from './forward/index.js';
+import * as plan from './plan/index.js';
+import { compileFunction } from 'node:vm';
+
+const shared = { 'linkfwd:errors': errors, 'linkfwd:forward/index': forward, 'linkfwd:plan/index': plan };
+const module = { exports: {} };
+compileFunction(__LINKFWD_STATUS__, ['exports', 'require', 'module'], { filename: 'linkfwd-status.cjs' })(
+  module.exports,
+  (id) => shared[id] ?? require(id),
+  module,
+);
+export const startStatusServer = module.exports.startStatusServer;
+`;
+
+const embeddedStatus: Plugin = {
+  name: 'embedded-status',
+  setup(esbuild) {
+    esbuild.onResolve({ filter: /^\.\/status\/index\.js$/ }, () => ({
+      path: 'status-loader',
+      namespace: 'linkfwd',
+    }));
+    esbuild.onLoad({ filter: /.*/, namespace: 'linkfwd' }, () => ({
+      contents: STATUS_LOADER,
+      loader: 'ts',
+      resolveDir: resolve(ROOT, 'src'),
+    }));
+  },
+};
+
 /** Bundles src/cli/bin.ts into one CommonJS file, runnable by `node` or as a single executable. */
 export async function bundleCli(outfile: string): Promise<void> {
-  const worker = await bundleWorker();
+  const [worker, status] = await Promise.all([bundleWorker(), bundleStatus()]);
   await build({
     entryPoints: [resolve(ROOT, 'src/cli/bin.ts')],
     outfile,
@@ -75,13 +145,14 @@ export async function bundleCli(outfile: string): Promise<void> {
       'string-width': resolve(ROOT, 'scripts/shims/string-width.ts'),
       assert: resolve(ROOT, 'scripts/shims/assert.ts'),
     },
-    plugins: [noArgsert],
+    plugins: [noArgsert, embeddedStatus],
     // yargs is ESM and derives paths from import.meta.url, which CommonJS lacks. Its locale
     // files then resolve beside the bundle, find nothing, and leave yargs in English.
     define: {
       'import.meta.url': '__importMetaUrl',
       __LINKFWD_VERSION__: JSON.stringify(packageVersion()),
       __LINKFWD_WORKER__: JSON.stringify(worker),
+      __LINKFWD_STATUS__: JSON.stringify(status),
     },
     // Before esbuild's own "use strict", which would otherwise not come first and so not count.
     banner: {

@@ -76,6 +76,43 @@ describe('--status as a pod runs it', () => {
     );
   });
 
+  test("the status stage shares the CLI's modules: its errors are linkfwd's, its budget the forwards'", async (t) => {
+    // In the npm bin the status stage is compiled from a string (scripts/bundle.ts); a copy of
+    // its own of errors.ts or the open-file budget would show here.
+    const echo = await echoServer(t);
+    const [port, listen] = [await freePort('127.0.0.1'), await freePort('127.0.0.1')];
+    const app = `
+      import { connect } from 'node:net';
+      const [status, listen] = process.argv.slice(1);
+      const socket = connect(Number(listen), '127.0.0.1');
+      await new Promise((resolve) => socket.once('connect', resolve));
+      socket.write('x');
+      await new Promise((resolve) => socket.once('data', resolve));
+      const text = await (await fetch('http://127.0.0.1:' + status + '/metrics')).text();
+      console.log(text.split('\\n').filter((l) => l.startsWith('linkfwd_fd_budget')).join());
+      socket.destroy();`;
+    const forward = `127.0.0.1:${listen}:${REMOTE}:${echo.port}`;
+    const args = ['--status', `127.0.0.1:${port}`, '-q', '-f', forward, '--'];
+    const result = await runCli([
+      ...args,
+      process.execPath,
+      '--input-type=module',
+      '-e',
+      app,
+      String(port),
+      String(listen),
+    ]);
+    assert.equal(result.status, 0, result.stderr);
+    assert.equal(result.stdout, 'linkfwd_fd_budget_connections 1\n');
+    // The status port taken: a LinkfwdError (one line, 125), not an internal error.
+    const again = await runCli(['--status', `${REMOTE}:${echo.port}`, '--', 'true']);
+    assert.equal(again.status, 125);
+    assert.equal(
+      again.stderr,
+      `linkfwd: cannot listen on ${REMOTE}:${echo.port}: address already in use (--status)\n`,
+    );
+  });
+
   test('without --status neither node:http nor prom-client is loaded (and with it both are)', async (t) => {
     // The npm bin itself (the single executable runs the same bundle): a preload records.
     const dir = mkdtempSync(join(tmpdir(), 'linkfwd-status-'));

@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { request } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { describe, type TestContext, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { startForwarders } from '../src/forward/index.js';
 import { planForwards } from '../src/plan/index.js';
 import { type StatusServer, startStatusServer } from '../src/status/index.js';
@@ -10,10 +11,11 @@ import { echoServer, REMOTE, serve, waitFor } from './helpers/sockets.js';
 
 const quiet = { warn() {}, error() {} };
 
-async function statusServer(t: TestContext): Promise<StatusServer> {
+async function statusServer(t: TestContext, admitPerSecond?: number): Promise<StatusServer> {
   const status = await startStatusServer({
     address: { host: '127.0.0.1', port: 0 },
     logger: quiet,
+    admitPerSecond,
   });
   t.after(() => status.close());
   status.setPhase('running');
@@ -109,6 +111,18 @@ describe('status endpoint: hostile clients', () => {
     assert.equal(await probe(status, '/healthz'), 200);
     // The cap (64) held: the first ones were closed to make room.
     await waitFor('36 of the 100 closed', () => closed >= 36);
+  });
+
+  test('beyond the connections a second, new ones are refused until the second is over', async (t) => {
+    const status = await statusServer(t, 10);
+    // At once, so that all of them arrive within the second whatever the machine's load.
+    const first = await Promise.all(Array.from({ length: 11 }, () => probe(status, '/healthz')));
+    const answered = first.filter((result) => result === 200).length;
+    assert.equal(answered, 10, `answered: ${JSON.stringify(first)}`);
+    const refused = first.find((result) => result !== 200);
+    assert.equal(refused, 'ECONNRESET', 'refused as it was accepted, with no answer');
+    await sleep(1100);
+    assert.equal(await probe(status, '/healthz'), 200);
   });
 
   test('1,000 concurrent /readyz probes: each target sees at most one dial a second; forwarding goes on', async (t) => {

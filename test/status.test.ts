@@ -201,6 +201,9 @@ describe('status endpoint: /metrics', () => {
       { host: REMOTE, port: refused },
     ]);
     const [up, down] = group.forwarders.map((f) => f.addresses[0]?.port ?? 0);
+    // A scrape before the traffic: the process metrics it renders are kept for a second, the
+    // forward counters never are.
+    assert.equal((await get(status.address, '/metrics')).status, 200);
     for (const size of [1000, 2000, 3000]) await echoThrough(up ?? 0, size);
     await dialRefused(down ?? 0);
     await dialRefused(down ?? 0);

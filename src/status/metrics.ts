@@ -17,17 +17,39 @@ type Label = (typeof LABELS)[number];
 const DIAL_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 
 /**
- * The registry `/metrics` serves, in prom-client's text format. Forward counters are read from
- * each forwarder's {@link ForwardStats} when scraped, so the data path carries no metrics code;
- * only the dial latency is pushed, once per connection, through `observeDial`.
+ * How long the rendered default process metrics answer further scrapes, ms. They cost ~0.8 ms
+ * of CPU to render (they read /proc), 7 times linkfwd's own (BENCHMARKS.md, "The status
+ * endpoint under a flood"); a second-old CPU or memory sample means nothing to Prometheus.
+ */
+const PROCESS_METRICS_FOR = 1000;
+
+/**
+ * What `/metrics` serves, in prom-client's text format: linkfwd's metrics, rendered afresh for
+ * each scrape, then prom-client's default process metrics, rendered at most once per
+ * {@link PROCESS_METRICS_FOR}. Forward counters are read from each forwarder's
+ * {@link ForwardStats} when scraped, so the data path carries no metrics code; only the dial
+ * latency is pushed, once per connection, through `observeDial`.
  */
 export class StatusMetrics {
-  readonly registry = new Registry();
+  private readonly registry = new Registry();
+  private readonly processRegistry = new Registry();
+  private processText: { at: number; text: Promise<string> } | undefined;
   private readonly dialSeconds: Histogram<Label>;
+  readonly contentType = this.registry.contentType;
+
+  /** The exposition: linkfwd's metrics exact as of now, the process metrics up to 1 s old. */
+  async render(): Promise<string> {
+    const now = performance.now();
+    if (this.processText === undefined || now - this.processText.at >= PROCESS_METRICS_FOR) {
+      this.processText = { at: now, text: this.processRegistry.metrics() };
+    }
+    const [ours, process] = await Promise.all([this.registry.metrics(), this.processText.text]);
+    return ours + process;
+  }
 
   constructor(forwarders: () => readonly Forwarder[]) {
     const { registry } = this;
-    collectDefaultMetrics({ register: registry });
+    collectDefaultMetrics({ register: this.processRegistry });
     /** One sample per forwarder, from its stats, each time the registry is read. */
     const perForward = (value: (stats: ForwardStats) => number) =>
       function collect(this: Counter<Label> | Gauge<Label>) {

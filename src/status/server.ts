@@ -1,9 +1,9 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
 import { describeSystemError, LinkfwdError } from '../errors.js';
 import type { Forwarder } from '../forward/index.js';
 import type { Logger } from '../log.js';
 import { type Endpoint, formatEndpoint, isLoopback } from '../plan/index.js';
+import { limitAdmission } from './admission.js';
 import { StatusMetrics } from './metrics.js';
 import { ReadinessCheck } from './ready.js';
 
@@ -12,14 +12,14 @@ type Phase = 'starting' | 'running' | 'stopping';
 
 /**
  * Limits that keep slow or hostile clients from holding the endpoint: a probe is one short
- * request, so headers get 2 s, a whole request 5 s, an idle socket 5 s, and at most
- * {@link MAX_CONNECTIONS} sockets are open. Beyond that the oldest is closed, not the newest:
- * a probe is answered within milliseconds, so the oldest is the slow one, and slowloris
- * clients only push each other out (Node's own `maxConnections` would refuse the probes).
+ * request, so headers get 2 s, a whole request 5 s, an idle socket 5 s; at most
+ * {@link MAX_CONNECTIONS} sockets are open and {@link ADMIT_PER_SECOND} taken on a second
+ * (admission.ts says how).
  */
 const HEADERS_TIMEOUT = 2000;
 const REQUEST_TIMEOUT = 5000;
 const MAX_CONNECTIONS = 64;
+const ADMIT_PER_SECOND = 200;
 const MAX_HEADER_SIZE = 8 * 1024;
 
 export interface StatusOptions {
@@ -28,6 +28,8 @@ export interface StatusOptions {
   logger: Logger;
   /** `/readyz` result cache, ms (default 1 s). @internal For tests. */
   readyCacheFor?: number;
+  /** New connections taken on per second (default 200). @internal For tests. */
+  admitPerSecond?: number;
 }
 
 /** The status endpoint (README: "Status endpoint"): `/healthz`, `/readyz`, `/metrics`. */
@@ -77,7 +79,7 @@ export async function startStatusServer(options: StatusOptions): Promise<StatusS
       const { down } = await readiness.check();
       return down.length === 0 ? [200, 'ok'] : [503, `unreachable: ${down.join('; ')}`];
     },
-    '/metrics': async () => [200, await metrics.registry.metrics(), metrics.registry.contentType],
+    '/metrics': async () => [200, await metrics.render(), metrics.contentType],
   };
 
   const server = createServer({
@@ -87,15 +89,9 @@ export async function startStatusServer(options: StatusOptions): Promise<StatusS
     // How often Node enforces the two timeouts above (default 30 s: far too lax here).
     connectionsCheckingInterval: 250,
   });
-  const open = new Set<Socket>(); // in arrival order
-  server.on('connection', (socket: Socket) => {
-    open.add(socket);
-    socket.once('close', () => open.delete(socket));
-    if (open.size <= MAX_CONNECTIONS) return;
-    const oldest = open.values().next().value;
-    if (oldest === undefined) return;
-    open.delete(oldest);
-    oldest.destroy();
+  const stopLimiting = limitAdmission(server, {
+    maxOpen: MAX_CONNECTIONS,
+    perSecond: options.admitPerSecond ?? ADMIT_PER_SECOND,
   });
   server.keepAliveTimeout = 1000;
   server.timeout = REQUEST_TIMEOUT;
@@ -147,6 +143,7 @@ export async function startStatusServer(options: StatusOptions): Promise<StatusS
       appRunning = running;
     },
     close() {
+      stopLimiting();
       closing ??= closeServer(server);
       return closing;
     },
