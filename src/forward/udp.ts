@@ -196,15 +196,8 @@ class UdpForwarder implements Forwarder {
     const key = `${client.family}|${client.address}|${client.port}`;
     let flow = this.flows.get(key);
     if (flow === undefined) {
-      if (this.closing !== undefined) return this.refuse(undefined);
-      if (this.flows.size >= this.maxFlows) {
-        return this.refuse('flows', `${this.maxFlows} UDP flows open`);
-      }
-      // Counted like a TCP connection (two descriptors' worth): simple, and on the safe side.
-      if (!this.fds.tryTake()) {
-        return this.refuse('files', `too many open files (limit ${this.fds.limit})`);
-      }
-      flow = this.openFlow(key, listener, client);
+      flow = this.newFlow(key, listener, client);
+      if (flow === undefined) return;
     }
     flow.lastActive = Date.now();
     if (flow.connected) {
@@ -216,8 +209,21 @@ class UdpForwarder implements Forwarder {
     }
   }
 
+  /** A flow for a new client, or undefined (its datagram dropped) over a limit or closing. */
+  private newFlow(key: string, listener: Socket, client: RemoteInfo): Flow | undefined {
+    if (this.closing !== undefined) return this.refuse(undefined);
+    if (this.flows.size >= this.maxFlows) {
+      return this.refuse('flows', `${this.maxFlows} UDP flows open`);
+    }
+    // Counted like a TCP connection (two descriptors' worth): simple, and on the safe side.
+    if (!this.fds.tryTake()) {
+      return this.refuse('files', `too many open files (limit ${this.fds.limit})`);
+    }
+    return this.openFlow(key, listener, client);
+  }
+
   /** Drops a datagram from a new client: over a limit (warned once), or while closing. */
-  private refuse(limit: 'flows' | 'files' | undefined, what = ''): void {
+  private refuse(limit: 'flows' | 'files' | undefined, what = ''): undefined {
     this.counters.rejected += 1;
     this.udp.dropped += 1;
     if (limit === undefined) return;
