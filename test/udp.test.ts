@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { readdirSync } from 'node:fs';
 import { describe, type TestContext, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LinkfwdError } from '../src/errors.js';
@@ -8,6 +11,7 @@ import type { ForwarderOptions } from '../src/forward/settings.js';
 import type { Logger } from '../src/log.js';
 import type { ListenAddress, PlannedForward } from '../src/plan/plan.js';
 import type { Endpoint } from '../src/plan/spec.js';
+import { cleanEnv, linkfwdCommand } from './helpers/cli.js';
 import { REMOTE, sha256, waitFor } from './helpers/sockets.js';
 import { freeUdpPort, nextDatagram, udpEcho, udpSocket } from './helpers/udp.js';
 
@@ -302,4 +306,50 @@ describe('UDP forwards', () => {
       rebound.close();
     },
   );
+});
+
+describe('UDP flows and the open-file limit', () => {
+  test('each flow counts against the open-file budget: past it, new peers are dropped, warned once', {
+    timeout: 30_000,
+  }, async (t) => {
+    // linkfwd as a user runs it under a low `ulimit -n`: without the budget, flows would take
+    // descriptors until sockets fail (EMFILE) for TCP clients and UDP flows alike.
+    const echo = await udpEcho(t, REMOTE);
+    const port = await freeUdpPort('127.0.0.1');
+    const { file, args } = linkfwdCommand();
+    const forward = `127.0.0.1:${port}:${REMOTE}:${echo.port}/udp`;
+    const linkfwd = spawn('prlimit', ['--nofile=60', file, ...args, '-f', forward], {
+      env: cleanEnv(),
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    linkfwd.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+      stderr += chunk;
+    });
+    t.after(() => linkfwd.kill('SIGKILL'));
+    await waitFor('linkfwd listening', () => stderr.includes('forwarding'), 10_000);
+    const clients = await Promise.all(Array.from({ length: 80 }, () => udpSocket(t, '127.0.0.1')));
+    let answered = 0;
+    for (const client of clients) {
+      client.once('message', () => {
+        answered += 1;
+      });
+      client.send('hello', port, '127.0.0.1');
+      await sleep(2);
+    }
+    await sleep(500);
+    const open = readdirSync(`/proc/${linkfwd.pid}/fd`).length;
+    linkfwd.kill('SIGTERM');
+    const [status] = await once(linkfwd, 'exit');
+    assert.equal(status, 0, stderr);
+    const lines = stderr
+      .trim()
+      .split('\n')
+      .filter((line) => !line.includes('forwarding '));
+    assert.deepEqual(lines, [
+      `linkfwd: -f ${forward}: too many open files (limit 60), datagrams from new clients are dropped`,
+    ]);
+    assert.ok(answered > 0 && answered < 60, `${answered} peers answered`);
+    assert.ok(open < 60, `${open} descriptors open in linkfwd`);
+  });
 });

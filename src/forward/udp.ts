@@ -18,6 +18,7 @@ import {
   type ListenAddress,
   type PlannedForward,
 } from '../plan/index.js';
+import { processFdBudget } from './fd-budget.js';
 import { failedRound, isNoIPv6, type ListenFailure } from './listen.js';
 import type { Forwarder, ForwarderOptions, ForwardStats, UdpStats } from './settings.js';
 import {
@@ -57,7 +58,9 @@ export async function startUdpForwarder(
 ): Promise<Forwarder | ListenFailure> {
   const forwarder = new UdpForwarder(forward, options);
   const failure = await forwarder.listen();
-  return failure ?? forwarder;
+  if (failure !== undefined) return failure;
+  processFdBudget().measure();
+  return forwarder;
 }
 
 class UdpForwarder implements Forwarder {
@@ -80,7 +83,10 @@ class UdpForwarder implements Forwarder {
   private readonly logger: Logger;
   private readonly origin: string;
   private sweeper: NodeJS.Timeout | undefined;
-  private warnedFull = false;
+  /** The open-file budget: a flow holds a descriptor, as a connection holds two. */
+  private readonly fds = processFdBudget();
+  /** The limits already warned about (each once, then debug lines). */
+  private readonly warned = new Set<'flows' | 'files'>();
   private warnedResolve = false;
   private closing: Promise<void> | undefined;
 
@@ -190,16 +196,8 @@ class UdpForwarder implements Forwarder {
     const key = `${client.family}|${client.address}|${client.port}`;
     let flow = this.flows.get(key);
     if (flow === undefined) {
-      if (this.flows.size >= this.maxFlows || this.closing !== undefined) {
-        this.counters.rejected += 1;
-        this.udp.dropped += 1;
-        const message = `${this.origin}: ${this.maxFlows} UDP flows open, datagrams from new clients are dropped`;
-        if (this.warnedFull) debugForward(message);
-        else this.logger.warn(message);
-        this.warnedFull = true;
-        return;
-      }
-      flow = this.openFlow(key, listener, client);
+      flow = this.newFlow(key, listener, client);
+      if (flow === undefined) return;
     }
     flow.lastActive = Date.now();
     if (flow.connected) {
@@ -209,6 +207,30 @@ class UdpForwarder implements Forwarder {
     } else {
       this.udp.dropped += 1;
     }
+  }
+
+  /** A flow for a new client, or undefined (its datagram dropped) over a limit or closing. */
+  private newFlow(key: string, listener: Socket, client: RemoteInfo): Flow | undefined {
+    if (this.closing !== undefined) return this.refuse(undefined);
+    if (this.flows.size >= this.maxFlows) {
+      return this.refuse('flows', `${this.maxFlows} UDP flows open`);
+    }
+    // Counted like a TCP connection (two descriptors' worth): simple, and on the safe side.
+    if (!this.fds.tryTake()) {
+      return this.refuse('files', `too many open files (limit ${this.fds.limit})`);
+    }
+    return this.openFlow(key, listener, client);
+  }
+
+  /** Drops a datagram from a new client: over a limit (warned once), or while closing. */
+  private refuse(limit: 'flows' | 'files' | undefined, what = ''): undefined {
+    this.counters.rejected += 1;
+    this.udp.dropped += 1;
+    if (limit === undefined) return;
+    const message = `${this.origin}: ${what}, datagrams from new clients are dropped`;
+    if (this.warned.has(limit)) debugForward(message);
+    else this.logger.warn(message);
+    this.warned.add(limit);
   }
 
   private openFlow(key: string, listener: Socket, client: RemoteInfo): Flow {
@@ -308,6 +330,7 @@ class UdpForwarder implements Forwarder {
     if (flow.closed) return;
     flow.closed = true;
     this.flows.delete(flow.key);
+    this.fds.release();
     void (flow.socket && closeSocket(flow.socket));
     flow.pending = undefined;
   }
