@@ -18,15 +18,17 @@ export const FLOW_BUFFER = 1 * MiB;
 export const PENDING_MAX = 64;
 
 /**
- * A listener sends only to addresses it read from a datagram: IP literals. Node would pass
- * each through `dns.lookup` (validation and a tick per reply); this hands it back as it is.
+ * A listener sends only to addresses it read from a datagram: IP literals of its own family.
+ * Node would pass each through `dns.lookup` (validation and a tick per reply); this hands it
+ * back as it is. Node's dgram calls it with the socket's family (4 or 6), so no test of the
+ * address (a regular expression per reply) is needed.
  */
 export function literalLookup(
   address: string,
   family: unknown,
   callback: (error: null, address: string, family: number) => void,
 ): void {
-  callback(null, address, family === 6 || isIPv6(address) ? 6 : 4);
+  callback(null, address, family === 6 || (family !== 4 && isIPv6(address)) ? 6 : 4);
 }
 
 export function bind(socket: Socket, host: string, port: number): Promise<void> {

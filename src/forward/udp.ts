@@ -33,7 +33,8 @@ import {
 
 /** One client address and its connected upstream socket. */
 interface Flow {
-  readonly key: string;
+  /** The flows of the client's address on its listener: the flow's table entry is here. */
+  readonly table: Map<number, Flow>;
   readonly listener: Socket;
   readonly client: RemoteInfo;
   /** The upstream socket, once the target's address is known. */
@@ -42,7 +43,10 @@ interface Flow {
   connected: boolean;
   /** Datagrams that came before the upstream socket was connected. */
   pending: Buffer[] | undefined;
-  lastActive: number;
+  /** A datagram passed either way since the last sweep. */
+  active: boolean;
+  /** Sweeps in a row that found the flow idle. */
+  idleSweeps: number;
   /** ICMP port unreachable was debug-logged for this flow already. */
   refusedLogged: boolean;
   closed: boolean;
@@ -67,7 +71,13 @@ class UdpForwarder implements Forwarder {
   readonly addresses: Endpoint[] = [];
   readonly acceptPath = 'none';
   private readonly listeners: Socket[] = [];
-  private readonly flows = new Map<string, Flow>();
+  /**
+   * The flow table: per listener (one family, one port), client address → client port → flow.
+   * Two lookups of values Node hands us anyway (rinfo.address, rinfo.port) cost less per
+   * datagram than building and hashing a string key.
+   */
+  private readonly tables = new Map<Socket, Map<string, Map<number, Flow>>>();
+  private readonly flows = new Set<Flow>();
   private readonly counters = { accepted: 0, bytesIn: 0, bytesOut: 0, rejected: 0 };
   private readonly udp: UdpStats = {
     datagramsIn: 0,
@@ -79,6 +89,9 @@ class UdpForwarder implements Forwarder {
   private readonly failedDials: Record<string, number> = {};
   private readonly maxFlows: number;
   private readonly idleTimeout: number;
+  /** Sweeps that must find a flow idle before it is closed. */
+  private readonly idleSweeps: number;
+  private readonly sweepEvery: number;
   private readonly lookup: LookupFunction;
   private readonly logger: Logger;
   private readonly origin: string;
@@ -96,6 +109,8 @@ class UdpForwarder implements Forwarder {
   ) {
     this.maxFlows = options.maxConnections ?? DEFAULTS.maxConnections;
     this.idleTimeout = options.udpIdleTimeout ?? DEFAULTS.udpIdleTimeout;
+    this.sweepEvery = Math.max(10, Math.min(this.idleTimeout / 4, 5000));
+    this.idleSweeps = Math.max(1, Math.ceil(this.idleTimeout / this.sweepEvery));
     this.lookup = options.lookup ?? dnsLookup;
     this.logger = options.logger ?? silentLogger;
     this.origin = describeOrigin(forward);
@@ -113,7 +128,7 @@ class UdpForwarder implements Forwarder {
   close(): Promise<void> {
     this.closing ??= (async () => {
       clearInterval(this.sweeper);
-      for (const flow of this.flows.values()) this.closeFlow(flow);
+      for (const flow of this.flows) this.closeFlow(flow);
       await Promise.all(this.listeners.map(closeSocket));
     })();
     return this.closing;
@@ -152,7 +167,9 @@ class UdpForwarder implements Forwarder {
           );
           continue;
         }
-        socket.on('message', (data, client) => this.fromClient(socket, data, client));
+        const table = new Map<string, Map<number, Flow>>();
+        this.tables.set(socket, table);
+        socket.on('message', (data, client) => this.fromClient(socket, table, data, client));
         socket.on('error', (error) => this.sendFailed(error));
         const bound = { host: address.host, port: socket.address().port };
         if (address.port === 0) ephemeral = bound.port;
@@ -164,6 +181,7 @@ class UdpForwarder implements Forwarder {
         return undefined;
       }
       await Promise.all(this.listeners.splice(0).map(closeSocket));
+      this.tables.clear();
       this.addresses.length = 0;
       if (failure === undefined) return { reason: 'no address to listen on', cause: undefined };
       const result = failedRound(failure, attempt, '/udp');
@@ -171,35 +189,45 @@ class UdpForwarder implements Forwarder {
     }
   }
 
-  /** Expiry is checked a few times per idle period: a flow lives idleTimeout to 1.25 × that. */
+  /**
+   * Expiry is checked a few times per idle period, by one timer per forward: a datagram only
+   * marks its flow active (no clock read, no timer per flow), and a flow that idleSweeps sweeps
+   * in a row found unmarked is closed. It lives idleTimeout to idleTimeout + one sweep (1.25 ×).
+   */
   private startSweeper(): void {
-    const every = Math.max(10, Math.min(this.idleTimeout / 4, 5000));
-    this.sweeper = setInterval(() => this.expireIdle(), every);
+    this.sweeper = setInterval(() => this.expireIdle(), this.sweepEvery);
     this.sweeper.unref();
   }
 
   private expireIdle(): void {
-    const oldest = Date.now() - this.idleTimeout;
-    for (const flow of this.flows.values()) {
-      if (flow.lastActive > oldest) continue;
+    for (const flow of this.flows) {
+      if (flow.active) {
+        flow.active = false;
+        flow.idleSweeps = 0;
+        continue;
+      }
+      flow.idleSweeps += 1;
+      if (flow.idleSweeps < this.idleSweeps) continue;
       this.udp.expired += 1;
       debugForward('%s: flow %s idle, closed', this.origin, peerName(flow.client));
       this.closeFlow(flow);
     }
   }
 
-  private fromClient(listener: Socket, data: Buffer, client: RemoteInfo): void {
+  private fromClient(
+    listener: Socket,
+    table: Map<string, Map<number, Flow>>,
+    data: Buffer,
+    client: RemoteInfo,
+  ): void {
     this.udp.datagramsIn += 1;
     this.counters.bytesIn += data.length;
-    // A listener's clients share one family, and each listener has its own port: the family
-    // in the key keeps 127.0.0.1's and ::1's flows apart.
-    const key = `${client.family}|${client.address}|${client.port}`;
-    let flow = this.flows.get(key);
+    let flow = table.get(client.address)?.get(client.port);
     if (flow === undefined) {
-      flow = this.newFlow(key, listener, client);
+      flow = this.newFlow(table, listener, client);
       if (flow === undefined) return;
     }
-    flow.lastActive = Date.now();
+    flow.active = true;
     if (flow.connected) {
       flow.socket?.send(data);
     } else if (flow.pending !== undefined && flow.pending.length < PENDING_MAX) {
@@ -210,7 +238,11 @@ class UdpForwarder implements Forwarder {
   }
 
   /** A flow for a new client, or undefined (its datagram dropped) over a limit or closing. */
-  private newFlow(key: string, listener: Socket, client: RemoteInfo): Flow | undefined {
+  private newFlow(
+    table: Map<string, Map<number, Flow>>,
+    listener: Socket,
+    client: RemoteInfo,
+  ): Flow | undefined {
     if (this.closing !== undefined) return this.refuse(undefined);
     if (this.flows.size >= this.maxFlows) {
       return this.refuse('flows', `${this.maxFlows} UDP flows open`);
@@ -219,7 +251,12 @@ class UdpForwarder implements Forwarder {
     if (!this.fds.tryTake()) {
       return this.refuse('files', `too many open files (limit ${this.fds.limit})`);
     }
-    return this.openFlow(key, listener, client);
+    let ports = table.get(client.address);
+    if (ports === undefined) {
+      ports = new Map();
+      table.set(client.address, ports);
+    }
+    return this.openFlow(ports, listener, client);
   }
 
   /** Drops a datagram from a new client: over a limit (warned once), or while closing. */
@@ -233,19 +270,21 @@ class UdpForwarder implements Forwarder {
     this.warned.add(limit);
   }
 
-  private openFlow(key: string, listener: Socket, client: RemoteInfo): Flow {
+  private openFlow(table: Map<number, Flow>, listener: Socket, client: RemoteInfo): Flow {
     const flow: Flow = {
-      key,
+      table,
       listener,
       client,
       socket: undefined,
       connected: false,
       pending: [],
-      lastActive: Date.now(),
+      active: true,
+      idleSweeps: 0,
       refusedLogged: false,
       closed: false,
     };
-    this.flows.set(key, flow);
+    table.set(client.port, flow);
+    this.flows.add(flow);
     this.counters.accepted += 1;
     const { host, port } = this.forward.target;
     const family = isIP(host);
@@ -272,7 +311,7 @@ class UdpForwarder implements Forwarder {
     upstream.on('message', (data) => {
       this.udp.datagramsOut += 1;
       this.counters.bytesOut += data.length;
-      flow.lastActive = Date.now();
+      flow.active = true;
       flow.listener.send(data, flow.client.port, flow.client.address);
     });
     upstream.on('error', (error) => this.upstreamError(flow, error));
@@ -329,7 +368,9 @@ class UdpForwarder implements Forwarder {
   private closeFlow(flow: Flow): void {
     if (flow.closed) return;
     flow.closed = true;
-    this.flows.delete(flow.key);
+    this.flows.delete(flow);
+    flow.table.delete(flow.client.port);
+    if (flow.table.size === 0) this.tables.get(flow.listener)?.delete(flow.client.address);
     this.fds.release();
     void (flow.socket && closeSocket(flow.socket));
     flow.pending = undefined;
