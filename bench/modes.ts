@@ -157,7 +157,11 @@ export async function startSocat(
     const [listen, dial] = t.udp
       ? [`UDP4-LISTEN:${port},fork,reuseaddr,bind=${LISTEN_HOST}`, `UDP4:${t.host}:${t.port}`]
       : [`TCP-LISTEN:${port},fork,reuseaddr,bind=${LISTEN_HOST}`, `TCP:${t.host}:${t.port}`];
-    const m = start(`socat-${name}`, tools.socat!, [listen, dial]);
+    // UDP: `-T 15`, the inactivity timeout a UDP socat ambassador is usually run with; without
+    // it the child forked for each peer of the new-peer-per-request case lives to the end of
+    // the run (thousands of idle processes by the last round).
+    const options = t.udp ? ['-T', '15'] : [];
+    const m = start(`socat-${name}`, tools.socat!, [...options, listen, dial]);
     onStop(() => m.stop());
     await endpointsReady({ [name]: endpoints[name]! }, m, stderrOf(m));
     first ??= m;
