@@ -90,8 +90,17 @@ export async function udpRate(
 }
 
 /**
+ * At most this many new peers per run: each is a flow in linkfwd (a socket held for the idle
+ * timeout, 60 s by default) and a child in socat (15 s, `-T 15`). Uncapped, linkfwd's 3 s at
+ * 5,000–7,000 peers a second fills its open-file budget (RLIMIT_NOFILE 20000 here) with flows
+ * of a finished case, and the cases after it measure the full budget, not the forwarder.
+ */
+const NEW_PEERS_MAX = 4000;
+
+/**
  * `inFlight` requests at a time for `ms`, each from a fresh socket (a resolver with random
- * source ports): a new flow per request. Replies per second, and requests never answered.
+ * source ports): a new flow per request, {@link NEW_PEERS_MAX} at most. Replies per second,
+ * and requests never answered.
  */
 export async function udpNewPeers(
   host: string,
@@ -102,10 +111,13 @@ export async function udpNewPeers(
   const payload = Buffer.alloc(64, 2);
   let replies = 0;
   let lost = 0;
-  const deadline = Date.now() + ms;
+  let issued = 0;
+  const started = Date.now();
+  const deadline = started + ms;
   await Promise.all(
     Array.from({ length: inFlight }, async () => {
-      while (Date.now() < deadline) {
+      while (Date.now() < deadline && issued < NEW_PEERS_MAX) {
+        issued += 1;
         const s = await client();
         const reply = once(s, 'message', { signal: AbortSignal.timeout(500) }).catch(() => null);
         s.send(payload, port, host);
@@ -115,7 +127,7 @@ export async function udpNewPeers(
       }
     }),
   );
-  return { rate: replies / (ms / 1000), lost };
+  return { rate: replies / ((Date.now() - started) / 1000), lost };
 }
 
 /**
