@@ -93,9 +93,11 @@ export class ForwardConnections implements ConnectionOwner {
       // library caller): fail this client like any other dial, never crash the process.
       Atomics.sub(this.flags, ACTIVE, 1);
       this.fds.release();
+      // Counted before the reset, as Connection.dialFailed does: once the client sees its RST,
+      // the stats (read from another thread, too) already show why.
+      this.dialFailed(error);
       socket.on('error', ignore);
       reset(socket);
-      this.dialFailed(error);
     }
   }
 
