@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { createServer, type Socket } from 'node:net';
@@ -10,7 +9,7 @@ import { BULK_BUDGET, bulkBytes } from '../src/forward/data-path.js';
 import { startForwarder, startForwarders } from '../src/forward/forwarder.js';
 import type { PlannedForward } from '../src/plan/plan.js';
 import { run } from '../src/run.js';
-import { cleanEnv, linkfwdCommand, runCli } from './helpers/cli.js';
+import { runCli, startForwardOnly } from './helpers/cli.js';
 import {
   dial,
   echoServer,
@@ -293,19 +292,9 @@ describe('forwarding threads, shared open-file budget', { skip }, () => {
     // linkfwd as a user runs it, with a low `ulimit -n`: per-thread budgets would each admit
     // the whole room, and the process would run out of descriptors (accept and dial failures).
     const target = await serve(t);
-    const { file, args } = linkfwdCommand();
     const port = await freePort('127.0.0.1');
-    const linkfwd = spawn(
-      'prlimit',
-      ['--nofile=90', file, ...args, '--threads', '2', '-f', `${port}:${REMOTE}:${target.port}`],
-      { env: cleanEnv(), stdio: ['ignore', 'ignore', 'pipe'] },
-    );
-    let stderr = '';
-    linkfwd.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-      stderr += chunk;
-    });
-    t.after(() => linkfwd.kill('SIGKILL'));
-    await waitFor('linkfwd listening', () => stderr.includes('forwarding'), 10_000);
+    const forward = ['--threads', '2', '-f', `${port}:${REMOTE}:${target.port}`];
+    const { child: linkfwd, stderr } = await startForwardOnly(t, forward, 90);
     const clients = Array.from({ length: 80 }, () => dial(t, port));
     const ends = clients.map((client) => observe(client));
     await waitFor('connections upstream or reset', () => target.sockets.size > 0, 10_000);
@@ -315,7 +304,7 @@ describe('forwarding threads, shared open-file budget', { skip }, () => {
     const reset = (await Promise.all(ends)).filter((o) => o.error === 'ECONNRESET').length;
     linkfwd.kill('SIGTERM');
     await once(linkfwd, 'exit');
-    const lines = stderr
+    const lines = stderr()
       .trim()
       .split('\n')
       .filter((line) => !line.includes('forwarding '));
@@ -328,22 +317,6 @@ describe('forwarding threads, shared open-file budget', { skip }, () => {
 });
 
 describe('forwarding threads, as a user runs linkfwd', { skip }, () => {
-  /** Starts the CLI with `args`; resolves once it says it listens (forward-only mode). */
-  async function startCli(t: test.TestContext, args: string[]) {
-    const { file, args: prefix } = linkfwdCommand();
-    const child = spawn(file, [...prefix, ...args], {
-      env: cleanEnv(),
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    let stderr = '';
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-      stderr += chunk;
-    });
-    t.after(() => child.kill('SIGKILL'));
-    await waitFor('linkfwd listening', () => stderr.includes('linkfwd: forwarding'), 10_000);
-    return { child, stderr: () => stderr };
-  }
-
   test('the app exit status passes through; no thread keeps linkfwd alive', async (t) => {
     const target = await serve(t);
     const port = await freePort('127.0.0.1');
@@ -366,7 +339,7 @@ describe('forwarding threads, as a user runs linkfwd', { skip }, () => {
   test('SIGTERM in forward-only mode resets the connections of every thread, exits 0', async (t) => {
     const target = await serve(t);
     const port = await freePort('127.0.0.1');
-    const { child } = await startCli(t, [
+    const { child } = await startForwardOnly(t, [
       '--threads',
       '3',
       '-f',
@@ -385,7 +358,7 @@ describe('forwarding threads, as a user runs linkfwd', { skip }, () => {
     const port = await freePort('127.0.0.1');
     const forward = `${port}:${REMOTE}:${target.port}`;
     const args = ['-v', '--threads', '2', '--max-connections', '1', '-f', forward];
-    const { child, stderr } = await startCli(t, args);
+    const { child, stderr } = await startForwardOnly(t, args);
     const clients = Array.from({ length: 40 }, () => dial(t, port));
     const ends = clients.map((client) => observe(client));
     // One client is taken, 39 reset: the first reset is a warning, the others debug lines.

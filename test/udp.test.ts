@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { readdirSync } from 'node:fs';
@@ -11,7 +10,7 @@ import type { ForwarderOptions } from '../src/forward/settings.js';
 import type { Logger } from '../src/log.js';
 import type { ListenAddress, PlannedForward } from '../src/plan/plan.js';
 import type { Endpoint } from '../src/plan/spec.js';
-import { cleanEnv, linkfwdCommand } from './helpers/cli.js';
+import { startForwardOnly } from './helpers/cli.js';
 import { REMOTE, sha256, waitFor } from './helpers/sockets.js';
 import { freeUdpPort, nextDatagram, udpEcho, udpSocket } from './helpers/udp.js';
 
@@ -316,18 +315,8 @@ describe('UDP flows and the open-file limit', () => {
     // descriptors until sockets fail (EMFILE) for TCP clients and UDP flows alike.
     const echo = await udpEcho(t, REMOTE);
     const port = await freeUdpPort('127.0.0.1');
-    const { file, args } = linkfwdCommand();
     const forward = `127.0.0.1:${port}:${REMOTE}:${echo.port}/udp`;
-    const linkfwd = spawn('prlimit', ['--nofile=60', file, ...args, '-f', forward], {
-      env: cleanEnv(),
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    let stderr = '';
-    linkfwd.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-      stderr += chunk;
-    });
-    t.after(() => linkfwd.kill('SIGKILL'));
-    await waitFor('linkfwd listening', () => stderr.includes('forwarding'), 10_000);
+    const { child: linkfwd, stderr } = await startForwardOnly(t, ['-f', forward], 60);
     const clients = await Promise.all(Array.from({ length: 80 }, () => udpSocket(t, '127.0.0.1')));
     let answered = 0;
     for (const client of clients) {
@@ -341,8 +330,8 @@ describe('UDP flows and the open-file limit', () => {
     const open = readdirSync(`/proc/${linkfwd.pid}/fd`).length;
     linkfwd.kill('SIGTERM');
     const [status] = await once(linkfwd, 'exit');
-    assert.equal(status, 0, stderr);
-    const lines = stderr
+    assert.equal(status, 0, stderr());
+    const lines = stderr()
       .trim()
       .split('\n')
       .filter((line) => !line.includes('forwarding '));

@@ -1,7 +1,10 @@
-import { type SpawnOptions, spawn } from 'node:child_process';
+import { type ChildProcessByStdio, type SpawnOptions, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import type { TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { waitFor } from './sockets.js';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -55,6 +58,32 @@ export function runCli(
 ): Promise<CliResult> {
   const { file, args: prefix } = linkfwdCommand();
   return runProgram(file, [...prefix, ...args], options);
+}
+
+/**
+ * Starts linkfwd in forward-only mode with `args` and a clean environment, under `prlimit
+ * --nofile=N` if `nofile` is given; resolves once it says it is forwarding. Killed after the test.
+ */
+export async function startForwardOnly(
+  t: TestContext,
+  args: readonly string[],
+  nofile?: number,
+): Promise<{ child: ChildProcessByStdio<null, null, Readable>; stderr: () => string }> {
+  const { file, args: prefix } = linkfwdCommand();
+  const command = [file, ...prefix, ...args];
+  const [program, ...rest] =
+    nofile === undefined ? command : ['prlimit', `--nofile=${nofile}`, ...command];
+  const child = spawn(program ?? file, rest, {
+    env: cleanEnv(),
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+    stderr += chunk;
+  });
+  t.after(() => child.kill('SIGKILL'));
+  await waitFor('linkfwd listening', () => stderr.includes('linkfwd: forwarding'), 10_000);
+  return { child, stderr: () => stderr };
 }
 
 /** Runs any program to completion, like {@link runCli}: `env` is its whole environment. */
