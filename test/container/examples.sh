@@ -86,14 +86,17 @@ startup_in_container() {
   prun --entrypoint sh "$image" -c 'for i in $(seq 20); do s=$(date +%s%N); "$@" >/dev/null
     e=$(date +%s%N); echo $(((e - s) / 1000000)); done' sh "$@" | median
 }
-# From `podman run` on the host to the app's first line, milliseconds (median of 5).
+# From `podman run` on the host to the app's first line, milliseconds (median of 5); "failed"
+# when the app does not start (a broken image must not yield a figure).
 run_to_app() {
-  local image=$1 i t0 t1
+  local image=$1 i t0 t1 ms=""
   for i in 1 2 3 4 5; do
     t0=$(date +%s%N)
-    t1=$(prun "$image" -f 15432:127.0.0.1:5432 -- sh -c 'date +%s%N')
-    echo $(((t1 - t0) / 1000000))
-  done | median
+    t1=$(prun "$image" -f 15432:127.0.0.1:5432 -- sh -c 'date +%s%N' 2>/dev/null) &&
+      [ -n "$t1" ] || { echo failed; return; }
+    ms="$ms$(((t1 - t0) / 1000000))"$'\n'
+  done
+  printf '%s' "$ms" | median
 }
 
 figures() {
