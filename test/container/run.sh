@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # npm run test:container: builds linkfwd's images from the Dockerfile as it is, in podman, and
 # checks them where users run them (README "Containers, tested"). Needs root, podman, buildah,
-# runc, tini, iptables and debootstrap (.ci/run installs them), the npm registry and Debian's
-# mirror. Prints one line per check and closes with `N passed, M failed`; exits 1 on a failure.
+# runc, tini, iptables, debootstrap and catatonit (.ci/run installs them), the npm registry and
+# Debian's mirror. Prints one line per check and closes with `N passed, M failed`; exits 1 on a
+# failure.
 # Leaves no container, image, network or netavark chain behind, also when a check fails.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -44,6 +45,8 @@ check "build: app image on the runtime image" build -f "$HERE/app.Dockerfile" \
 check "build: app image on the binary image" build -f "$HERE/app.Dockerfile" \
   --build-arg BASE=localhost/linkfwd:binary --build-arg APP_USER=nobody -t localhost/app:binary "$HERE"
 check "build: examples/app-image, unchanged" build -t localhost/linkfwd-example-app examples/app-image
+check "build: the app image examples/kubernetes names (kube/Dockerfile)" build \
+  --build-arg SERVER_IP="$SERVER_IP" -t registry.example.com/web:1.0 "$HERE/kube"
 echo "   built in $(($(date +%s) - START)) s"
 
 echo "== servers"
