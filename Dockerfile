@@ -58,8 +58,9 @@ ENTRYPOINT ["/usr/local/bin/linkfwd"]
 FROM node:${NODE_VERSION}-bookworm-slim AS runtime
 ENV NODE_ENV=production
 WORKDIR /app
-# Owned by root and read-only to `node`: the app user cannot change linkfwd.
-COPY --from=build /app/package.json ./
+# Owned by root and read-only to `node`: the app user cannot change linkfwd. No package.json:
+# the bundle needs none (its version is built in), and one saying "type": "module" would turn
+# an app's CommonJS files in /app into ES modules.
 COPY --from=build /app/dist/linkfwd.cjs dist/linkfwd.cjs
 # `linkfwd` on PATH, so that images built on this one can say ENTRYPOINT ["linkfwd", "--"].
 RUN ln -s /app/dist/linkfwd.cjs /usr/local/bin/linkfwd && linkfwd --version

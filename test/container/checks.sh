@@ -37,6 +37,16 @@ c_user() {
     if (: >>"$0") 2>/dev/null; then printf "writable "; else printf "read-only "; fi
     if touch "$(dirname "$0")/x" 2>/dev/null; then echo writable; else echo read-only; fi' "$F")"
 }
+c_commonjs_app() {
+  # An app's CommonJS file in the image's working directory, where a package.json of linkfwd's
+  # saying "type": "module" would make Node load it as an ES module ("require is not defined").
+  local dir
+  dir=$(mktemp -d "$WORK/cjs.XXXXXX")
+  printf 'console.log(typeof require)\n' >"$dir/server.js"
+  chmod -R a+rX "$dir"
+  expect_eq "typeof require in /app/server.js" function \
+    "$(prun -v "$dir/server.js:/app/server.js:ro" "$I" -- node server.js 2>&1)"
+}
 c_exit() {
   local want=$1 got
   shift
@@ -192,6 +202,9 @@ image_checks() {
   check "[$K] --help" c_help
   check "[$K] --print --json from -e link variables" c_print
   check "[$K] runs as uid $U; the app cannot modify linkfwd's file or folder" c_user
+  if [ "$K" = runtime ]; then
+    check "[$K] a CommonJS app in the working directory /app runs" c_commonjs_app
+  fi
   check "[$K] app exits 3 -> container 3" c_exit 3 sh -c 'exit 3'
   check "[$K] app killed by SIGKILL -> 137" c_exit 137 sh -c 'kill -9 $$'
   check "[$K] command not found -> 127, one linkfwd: line" c_not_found
