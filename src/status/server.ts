@@ -3,7 +3,7 @@ import { describeSystemError, LinkfwdError } from '../errors.js';
 import type { Forwarder } from '../forward/index.js';
 import type { Logger } from '../log.js';
 import { type Endpoint, formatEndpoint, isLoopback } from '../plan/index.js';
-import { StatusMetrics } from './metrics.js';
+import type { StatusMetrics } from './metrics.js';
 import { ReadinessCheck } from './ready.js';
 import {
   APP,
@@ -71,7 +71,17 @@ export async function startStatusServer(options: StatusOptions): Promise<StatusS
   const { address, logger } = options;
   let forwarders: readonly Forwarder[] = [];
   const health = newHealthCells();
-  const metrics = new StatusMetrics(() => forwarders);
+  // The thread first: it starts up (tens of ms) while this thread loads prom-client.
+  const thread = startThread({
+    host: address.host,
+    port: address.port,
+    health: health.buffer as SharedArrayBuffer,
+    admitPerSecond: options.admitPerSecond ?? ADMIT_PER_SECOND,
+  });
+  const loaded = import('./metrics.js').then(
+    ({ StatusMetrics }) => new StatusMetrics(() => forwarders),
+  );
+  loaded.catch(() => {}); // awaited below; here only kept from counting as unhandled meanwhile
   const readiness = new ReadinessCheck(() => forwarders, options.readyCacheFor);
 
   const answers: Record<Question, () => Promise<[number, string, string?]>> = {
@@ -79,19 +89,24 @@ export async function startStatusServer(options: StatusOptions): Promise<StatusS
       const { down } = await readiness.check();
       return down.length === 0 ? [200, 'ok'] : [503, `unreachable: ${down.join('; ')}`];
     },
-    metrics: async () => [200, await metrics.render(), metrics.contentType],
+    metrics: async () => {
+      const metrics = await loaded;
+      return [200, await metrics.render(), metrics.contentType];
+    },
   };
-
-  const thread = startThread({
-    host: address.host,
-    port: address.port,
-    health: health.buffer as SharedArrayBuffer,
-    admitPerSecond: options.admitPerSecond ?? ADMIT_PER_SECOND,
-  });
   const send = (message: ToHttpThread) => thread.postMessage(message);
   const exited = new Promise<void>((resolve) => thread.once('exit', () => resolve()));
   let closing: Promise<void> | undefined;
   let listening = false;
+  function closeThread(): Promise<void> {
+    closing ??= (async () => {
+      send({ type: 'close' });
+      const timer = setTimeout(() => void thread.terminate(), CLOSE_TIMEOUT);
+      await exited;
+      clearTimeout(timer);
+    })();
+    return closing;
+  }
 
   const port = await new Promise<number>((resolve, reject) => {
     const failed = (why: string, cause: unknown) => {
@@ -144,6 +159,10 @@ export async function startStatusServer(options: StatusOptions): Promise<StatusS
     });
   });
   listening = true;
+  const metrics = await loaded.catch(async (error: unknown) => {
+    await closeThread();
+    throw error;
+  });
   const bound = { host: address.host, port };
   if (!isLoopback(address.host)) {
     logger.warn(`port ${bound.port} is exposed beyond this host on ${address.host} (--status)`);
@@ -164,15 +183,7 @@ export async function startStatusServer(options: StatusOptions): Promise<StatusS
     setAppRunning(running) {
       Atomics.store(health, APP, running ? APP_RUNNING : APP_EXITED);
     },
-    close() {
-      closing ??= (async () => {
-        send({ type: 'close' });
-        const timer = setTimeout(() => void thread.terminate(), CLOSE_TIMEOUT);
-        await exited;
-        clearTimeout(timer);
-      })();
-      return closing;
-    },
+    close: closeThread,
   };
 }
 
