@@ -5,7 +5,7 @@
  */
 import { type Case, clientTimeout } from './case.js';
 
-/** Issue 12: UDP request/response ≥ 2 × socat's rate. */
+/** Target (BENCHMARKS.md, "Targets"): UDP request/response ≥ 2 × socat's rate. */
 const RATE_TARGETS = [{ vs: 'socat', ratio: 2 }] as const;
 
 export const udpRate8: Case = {

@@ -1,7 +1,6 @@
 /**
- * The cases by group, as named on the command line (`--only bulk,pgbench`), with the issues'
- * targets for linkfwd (BENCHMARKS.md, "Targets"): issue 5's, those issue 10 restated or added,
- * and issue 12's for UDP and the Unix listener.
+ * The cases by group, as named on the command line (`--only bulk,pgbench`), with linkfwd's
+ * targets (BENCHMARKS.md, "Targets").
  */
 import type { Case } from './case.js';
 import { pgbenchCase, pgbenchUnix, redis } from './cases-services.js';

@@ -4,7 +4,8 @@
  * self time.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
+import { ROOT } from '../test/helpers/cli.js';
 import type { ClientWorker } from './client-worker.js';
 import { pgbench } from './external.js';
 import { startLinkfwd } from './modes.js';
@@ -35,8 +36,10 @@ export function hotFunctions(file: string, top = 15): HotFunction[] {
   const frameOf = new Map<number, string>();
   for (const node of profile.nodes) {
     const { functionName, url, lineNumber } = node.callFrame;
+    // Paths relative to the repository: summaries are committed, and a clone has another root.
+    const source = url.replace(/^file:\/\//, '').replace(/^.*node_modules\//, '');
     const where = url
-      ? ` ${url.replace(/^file:\/\//, '').replace(/^.*node_modules\//, '')}:${lineNumber + 1}`
+      ? ` ${source.startsWith('/') ? relative(ROOT, source) : source}:${lineNumber + 1}`
       : '';
     frameOf.set(node.id, `${functionName || '(anonymous)'}${where}`);
   }
@@ -87,7 +90,7 @@ async function profiled(
   return [
     `### ${name}: ${outcome}`,
     '',
-    `Profile: \`${path}\` (open in Chrome DevTools → Performance, or speedscope)`,
+    `Profile: \`${relative(ROOT, path)}\` (open in Chrome DevTools → Performance, or speedscope)`,
     '',
     '| self, % of busy | self | function |',
     '| ---: | ---: | --- |',

@@ -9,6 +9,7 @@ import { describe, test } from 'node:test';
 import { type Arch, PINNED_NODE_VERSION } from '../scripts/node-runtime.js';
 import { prepareBinary, REPORT_RUNTIME, reportedRuntime } from './helpers/binary.js';
 import { binaryPath, cleanEnv, ROOT } from './helpers/cli.js';
+import { loopbackForwardJson } from './helpers/plan-json.js';
 import { startLinkfwd, within } from './helpers/process.js';
 import { dial, echoServer, freePort, observe, REMOTE } from './helpers/sockets.js';
 
@@ -126,26 +127,8 @@ describe('single executable', {
     const plan = JSON.parse(result.stdout) as unknown;
     assert.deepEqual(plan, {
       forwards: [
-        {
-          listen: [
-            { host: '127.0.0.1', port: 5432 },
-            { host: '::1', port: 5432 },
-          ],
-          target: { host: '172.17.0.5', port: 5432 },
-          protocol: 'tcp',
-          origin: 'DB_PORT_5432_TCP',
-          explicit: false,
-        },
-        {
-          listen: [
-            { host: '127.0.0.1', port: 6380 },
-            { host: '::1', port: 6380 },
-          ],
-          target: { host: 'cache', port: 6379 },
-          protocol: 'tcp',
-          origin: '6380:cache:6379',
-          explicit: true,
-        },
+        loopbackForwardJson(5432, '172.17.0.5:5432', 'DB_PORT_5432_TCP', { explicit: false }),
+        loopbackForwardJson(6380, 'cache:6379', '6380:cache:6379'),
       ],
       skipped: [],
     });

@@ -4,7 +4,9 @@
  * what reaches the app.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { cleanEnv, linkfwdCommand, runCli, runProgram } from './helpers/cli.js';
 import { childPids, isAlive } from './helpers/proc.js';
@@ -227,6 +229,23 @@ describe('what reaches the app', () => {
         result.stderr,
         /^linkfwd: argument 3 of the command \(0 is the command\) and variable BAD2: not valid UTF-8; the app receives U\+FFFD for those bytes$/,
       );
+    },
+  );
+
+  test(
+    'an executable without a #! line is run by /bin/sh, as exec in a script does',
+    T,
+    async (t) => {
+      const dir = mkdtempSync(join(tmpdir(), 'linkfwd-no-hashbang-'));
+      t.after(() => rmSync(dir, { recursive: true, force: true }));
+      const file = join(dir, 'plain');
+      // Shell syntax only a shell understands: the file reaches the app's argv through /bin/sh.
+      writeFileSync(file, 'set -- "$@" two\nprintf "%s|" "$0" "$@"\n');
+      chmodSync(file, 0o755);
+      const result = await runCli(['--', file, 'one'], { env: cleanEnv() });
+      assert.equal(result.status, 0, result.stderr);
+      assert.equal(result.stdout, `${file}|one|two|`);
+      assert.equal(result.stderr, '');
     },
   );
 

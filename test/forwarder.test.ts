@@ -15,6 +15,7 @@ import type { ListenAddress, PlannedForward } from '../src/plan/plan.js';
 import type { Endpoint } from '../src/plan/spec.js';
 import {
   dial,
+  dialObserved,
   echoServer,
   freePort,
   type Outcome,
@@ -489,8 +490,7 @@ for (const { acceptPath, threads, label } of VARIANTS) {
         threads,
       });
       t.after(() => stuck.close());
-      const clients = [dial(t, port), dial(t, port)];
-      const outcomes = clients.map(observe);
+      const { clients, ends: outcomes } = dialObserved(t, port, 2);
       for (const client of clients) {
         client.write('live');
         await waitFor('echo', () => client.bytesRead > 0);

@@ -62,6 +62,22 @@ describe('the packed package', () => {
     }
   });
 
+  test('the README opens with the entrypoint it replaces, then installs as tested here', async () => {
+    const readme = await readFile(join(ROOT, 'README.md'), 'utf8');
+    const at = (heading: string) => readme.indexOf(`\n## ${heading}\n`);
+    const [install, quickStart, usage] = [at('Install'), at('Quick start'), at('Usage')];
+    assert.ok(
+      install > 0 && install < quickStart && quickStart < usage,
+      'install, quick start, usage',
+    );
+    const intro = readme.slice(0, install);
+    assert.match(intro, /\*\*Before\*\*[\s\S]*socat[\s\S]*\*\*After\*\*/);
+    // The commands the next test runs: pack, then install the tarball.
+    const commands = readme.slice(install, quickStart);
+    assert.match(commands, /^npm install && npm pack\b/m);
+    assert.match(commands, /^npm install -g \.\/linkfwd-\*\.tgz\b/m);
+  });
+
   test(
     'installs from the tarball with no warning, no build, and only its runtime dependencies',
     SLOW,

@@ -4,6 +4,7 @@ import { LinkfwdError } from '../src/errors.js';
 import { planForwards } from '../src/plan/plan.js';
 import { formatPlanTable, planToJson } from '../src/plan/print.js';
 import { formatForwardSpec, parseForwardSpec } from '../src/plan/spec.js';
+import { loopbackForwardJson } from './helpers/plan-json.js';
 
 const badSpec = (pattern: RegExp) => (error: unknown) =>
   error instanceof LinkfwdError &&
@@ -155,16 +156,7 @@ describe('planning UDP forwards and Unix listeners', () => {
         origin: 'unix:/run/pg/.s.PGSQL.5432:db:5432',
         explicit: true,
       },
-      {
-        listen: [
-          { host: '127.0.0.1', port: 5353 },
-          { host: '::1', port: 5353 },
-        ],
-        target: { host: 'dns', port: 53 },
-        protocol: 'udp',
-        origin: '5353:dns:53/udp',
-        explicit: true,
-      },
+      loopbackForwardJson(5353, 'dns:53', '5353:dns:53/udp', { protocol: 'udp' }),
     ]);
   });
 });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { createServer, type Socket } from 'node:net';
+import { createServer } from 'node:net';
 import { describe, test } from 'node:test';
 import { isLinkfwdError } from '../src/errors.js';
 import { supportsReusePort } from '../src/forward/cpus.js';
@@ -12,9 +12,10 @@ import { run } from '../src/run.js';
 import { runCli, startForwardOnly } from './helpers/cli.js';
 import {
   dial,
+  dialObserved,
   echoServer,
   freePort,
-  type Outcome,
+  type Observed,
   observe,
   REMOTE,
   serve,
@@ -42,13 +43,8 @@ function planned(port: number, explicit = true): PlannedForward {
  * connected or already closed: a client linkfwd resets at once (over a limit) can see the RST
  * before its own connect completes, which is a reset, not a failure to connect.
  */
-async function connectAll(
-  t: test.TestContext,
-  port: number,
-  count: number,
-): Promise<{ clients: Socket[]; ends: Promise<Outcome>[] }> {
-  const clients = Array.from({ length: count }, () => dial(t, port));
-  const ends = clients.map((client) => observe(client));
+async function connectAll(t: test.TestContext, port: number, count: number): Promise<Observed> {
+  const { clients, ends } = dialObserved(t, port, count);
   await Promise.all(
     clients.map(
       (client) =>
@@ -295,8 +291,7 @@ describe('forwarding threads, shared open-file budget', { skip }, () => {
     const port = await freePort('127.0.0.1');
     const forward = ['--threads', '2', '-f', `${port}:${REMOTE}:${target.port}`];
     const { child: linkfwd, stderr } = await startForwardOnly(t, forward, 90);
-    const clients = Array.from({ length: 80 }, () => dial(t, port));
-    const ends = clients.map((client) => observe(client));
+    const { clients, ends } = dialObserved(t, port, 80);
     await waitFor('connections upstream or reset', () => target.sockets.size > 0, 10_000);
     await new Promise((resolve) => setTimeout(resolve, 1000));
     const taken = target.sockets.size;
@@ -359,8 +354,7 @@ describe('forwarding threads, as a user runs linkfwd', { skip }, () => {
     const forward = `${port}:${REMOTE}:${target.port}`;
     const args = ['-v', '--threads', '2', '--max-connections', '1', '-f', forward];
     const { child, stderr } = await startForwardOnly(t, args);
-    const clients = Array.from({ length: 40 }, () => dial(t, port));
-    const ends = clients.map((client) => observe(client));
+    const { ends } = dialObserved(t, port, 40);
     // One client is taken, 39 reset: the first reset is a warning, the others debug lines.
     const full = '1 connections open, new clients are reset';
     const count = () =>

@@ -2,8 +2,8 @@
  * UDP forwards (`-f 5353:dns:53/udp`, `DNS_PORT_53_UDP`). Each client address is a flow with its
  * own connected upstream socket, so that replies go back to the client that asked and the target
  * sees one peer per client. One datagram in is one datagram out: boundaries are never touched.
- * A threaded design must keep this invariant: all datagrams of one client on one upstream socket
- * (ARCHITECTURE.md).
+ * That is why UDP forwards stay on the main thread with `--threads`: all datagrams of one client
+ * go through one upstream socket (ARCHITECTURE.md, "The path of one datagram").
  */
 import { createSocket, type RemoteInfo, type Socket, type SocketType } from 'node:dgram';
 import { lookup as dnsLookup } from 'node:dns';

@@ -213,7 +213,7 @@ export const SETTING_OPTIONS = {
     default: 'auto',
     defaultText: 'auto (usable CPUs − 1, 1 to 4)',
     group: 'Connections:',
-    describe: 'forwarding threads, each listening on every port (Node 22.12+)',
+    describe: 'forwarding threads, each listening on every TCP port (Node 22.12+)',
   } satisfies OptionDef<number | 'auto'>,
   wait: {
     flag: 'wait',

@@ -8,10 +8,9 @@ import { RssSampler, rss } from '../../test/helpers/proc.js';
 import { startUpstream, within } from '../../test/helpers/process.js';
 import {
   dial,
+  dialObserved,
   echoServer,
   freePort,
-  type Outcome,
-  observe,
   REMOTE,
   roundTrip,
   unansweredPort,
@@ -34,8 +33,8 @@ export function upstreamFaultCases(scale: Scale): void {
       await startListening(t, ['-f', `${port}:${REMOTE}:${upstreamPort}`], [port]);
 
       const chunk = randomBytes(64 * 1024);
-      const clients = Array.from({ length: scale.killedClients }, () => {
-        const socket = dial(t, port, '127.0.0.1', true);
+      const dialled = dialObserved(t, port, scale.killedClients, '127.0.0.1', true);
+      const clients = dialled.clients.map((socket) => {
         let received = 0;
         let closedAt = 0;
         socket.on('data', (data: Buffer) => {
@@ -44,9 +43,8 @@ export function upstreamFaultCases(scale: Scale): void {
         socket.on('close', () => {
           closedAt = Date.now();
         });
-        const outcome = observe(socket);
         void writeUntilClosed(socket, chunk);
-        return { socket, outcome, received: () => received, closedAt: () => closedAt };
+        return { socket, received: () => received, closedAt: () => closedAt };
       });
       await waitFor(
         'every client to be mid-stream (1 MiB echoed)',
@@ -56,11 +54,7 @@ export function upstreamFaultCases(scale: Scale): void {
 
       const killedAt = Date.now();
       upstream.child.kill('SIGKILL');
-      const outcomes: Outcome[] = await within(
-        Promise.all(clients.map((c) => c.outcome)),
-        5000,
-        'every client to be closed',
-      );
+      const outcomes = await within(Promise.all(dialled.ends), 5000, 'every client to be closed');
       const delays = clients.map((c) => c.closedAt() - killedAt);
       // Every stream ends in an error, never cleanly. (A killed process's kernel sends a FIN
       // where nothing was left unread, then a RST to the next write: linkfwd passes on both.)

@@ -114,6 +114,27 @@ export function observe(socket: Socket): Promise<Outcome> {
   });
 }
 
+/** Clients dialled together, and what each saw once it closed. */
+export interface Observed {
+  clients: Socket[];
+  ends: Promise<Outcome>[];
+}
+
+/**
+ * Dials `count` clients of `host:port` at once, each observed from the start (so that a reset
+ * that comes before anything is read is still seen).
+ */
+export function dialObserved(
+  t: TestContext,
+  port: number,
+  count: number,
+  host = '127.0.0.1',
+  allowHalfOpen = false,
+): Observed {
+  const clients = Array.from({ length: count }, () => dial(t, port, host, allowHalfOpen));
+  return { clients, ends: clients.map(observe) };
+}
+
 /**
  * Dials `host:port`, sends `text`, half-closes, and resolves with what came back and how long
  * that took, from the dial to the close.
