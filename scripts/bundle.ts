@@ -5,7 +5,8 @@
  * ES module loader: together most of linkfwd's start-up time. `dist/bin.js` becomes a stub that
  * loads it, for `node dist/bin.js`. The library (`dist/index.js`) stays the `tsc` output. The
  * single-executable build (build-binary.ts) runs the same {@link bundleCli}. Two stages
- * travel inside it as source strings: the forwarding thread and the status endpoint.
+ * travel inside it as source strings: the forwarding thread and the status endpoint (which
+ * carries its HTTP thread the same way).
  *
  * Start-up costs removed from the dependencies (each measured in a CPU profile of
  * `linkfwd -f … -- true`):
@@ -53,15 +54,20 @@ const COMMON = {
  * { eval: true })`: the CLI carries it as a string, so neither the npm bin nor the single
  * executable (whose script is no file on disk) needs a second file.
  */
-async function bundleWorker(): Promise<string> {
+function bundleWorker(): Promise<string> {
+  return bundleThread('src/forward/worker.ts');
+}
+
+/** A thread's entry module as one CommonJS script, for `new Worker(source, { eval: true })`. */
+async function bundleThread(entry: string): Promise<string> {
   const result = await build({
-    entryPoints: [resolve(ROOT, 'src/forward/worker.ts')],
+    entryPoints: [resolve(ROOT, entry)],
     write: false,
     ...COMMON,
     logLevel: 'warning',
   });
   const [output] = result.outputFiles;
-  if (output === undefined) throw new Error('esbuild wrote no worker');
+  if (output === undefined) throw new Error(`esbuild wrote nothing for ${entry}`);
   return output.text;
 }
 
@@ -90,11 +96,16 @@ async function bundleStatus(): Promise<string> {
       }));
     },
   };
+  // The endpoint's HTTP thread (src/status/http-thread.ts) travels inside it, as source.
+  const thread = await bundleThread('src/status/http-thread.ts');
   const result = await build({
     entryPoints: [resolve(ROOT, 'src/status/index.ts')],
     write: false,
     ...COMMON,
     plugins: [shared],
+    define: { __LINKFWD_STATUS_THREAD__: JSON.stringify(thread) },
+    // server.ts reads import.meta.url only where the thread is not carried as source.
+    logOverride: { 'empty-import-meta': 'silent' },
     logLevel: 'warning',
   });
   const [output] = result.outputFiles;

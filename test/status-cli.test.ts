@@ -128,9 +128,10 @@ describe('--status as a pod runs it', () => {
     }
     const loaded = runs.map((run) => {
       assert.equal(run.status, 0, run.stderr);
-      const line = /^MODULES (.*)$/m.exec(run.stderr);
-      assert.ok(line, run.stderr);
-      return new Set(JSON.parse(line[1] ?? '[]') as string[]);
+      // One line per thread that ran the preload: the main thread, the status endpoint's.
+      const lines = [...run.stderr.matchAll(/^MODULES (.*)$/gm)];
+      assert.ok(lines.length > 0, run.stderr);
+      return new Set(lines.flatMap((line) => JSON.parse(line[1] ?? '[]') as string[]));
     });
     // prom-client's own imports mark it: zlib (its push gateway) and v8 (heap metrics).
     for (const marker of ['NativeModule http', 'NativeModule zlib', 'NativeModule v8']) {

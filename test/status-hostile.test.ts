@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { request } from 'node:http';
 import { connect, type Socket } from 'node:net';
@@ -111,6 +112,35 @@ describe('status endpoint: hostile clients', () => {
     assert.equal(await probe(status, '/healthz'), 200);
     // The cap (64) held: the first ones were closed to make room.
     await waitFor('36 of the 100 closed', () => closed >= 36);
+  });
+
+  test('the endpoint is off the forwarding thread: /healthz answers while that thread is blocked', async (t) => {
+    const status = await statusServer(t);
+    // Another process probes 200 ms after it says it is ready; meanwhile this thread, the one
+    // that forwards (and, before, served the endpoint), is blocked for 3 s.
+    const script = `process.stdout.write('ready\\n');
+      setTimeout(async () => {
+        const res = await fetch('http://127.0.0.1:${status.address.port}/healthz', { signal: AbortSignal.timeout(10000) });
+        await res.text();
+        process.stdout.write('answered ' + res.status + ' ' + Date.now() + '\\n');
+      }, 200);`;
+    const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    t.after(() => child.kill());
+    let out = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      out += chunk;
+    });
+    const exited = once(child, 'exit');
+    await waitFor('the probe', () => out.includes('ready'), 10_000);
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 3000);
+    const unblocked = Date.now();
+    await exited;
+    const answer = /answered (\d+) (\d+)/.exec(out);
+    assert.ok(answer, out);
+    assert.equal(answer[1], '200');
+    const early = unblocked - Number(answer[2]);
+    t.diagnostic(`answered ${early} ms before this thread was unblocked`);
+    assert.ok(early > 0, `answered ${-early} ms after this thread was unblocked`);
   });
 
   test('beyond the connections a second, new ones are refused until the second is over', async (t) => {

@@ -10,7 +10,9 @@ export interface AdmissionLimits {
 
 /**
  * Limits the status server's connections, so that neither slow clients nor a flood can make
- * the endpoint a load on linkfwd's one event loop, which the forwards share:
+ * the endpoint a load on linkfwd: its HTTP thread has an event loop of its own, but the
+ * process's CPU is the forwards' too, and `/readyz` and `/metrics` are answered by the main
+ * thread:
  *
  * - At most `maxOpen` are open. Beyond that the oldest is closed, not the newest: a probe is
  *   answered within milliseconds, so the oldest is the slow one, and slowloris clients only

@@ -1,26 +1,35 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { SHARE_ENV, Worker, type WorkerOptions } from 'node:worker_threads';
 import { describeSystemError, LinkfwdError } from '../errors.js';
 import type { Forwarder } from '../forward/index.js';
 import type { Logger } from '../log.js';
 import { type Endpoint, formatEndpoint, isLoopback } from '../plan/index.js';
-import { limitAdmission } from './admission.js';
-import { StatusMetrics } from './metrics.js';
+import type { StatusMetrics } from './metrics.js';
 import { ReadinessCheck } from './ready.js';
+import {
+  APP,
+  APP_EXITED,
+  APP_RUNNING,
+  type FromHttpThread,
+  type HttpThreadStart,
+  newHealthCells,
+  PHASE,
+  type Question,
+  RUNNING,
+  STARTING,
+  STOPPING,
+  type ToHttpThread,
+} from './thread-protocol.js';
+
+/** The HTTP thread bundled into the status stage as source (scripts/bundle.ts). */
+declare const __LINKFWD_STATUS_THREAD__: string | undefined;
 
 /** Where linkfwd is in its life, as `/healthz` and `/readyz` report it. */
 type Phase = 'starting' | 'running' | 'stopping';
 
-/**
- * Limits that keep slow or hostile clients from holding the endpoint: a probe is one short
- * request, so headers get 2 s, a whole request 5 s, an idle socket 5 s; at most
- * {@link MAX_CONNECTIONS} sockets are open and {@link ADMIT_PER_SECOND} taken on a second
- * (admission.ts says how).
- */
-const HEADERS_TIMEOUT = 2000;
-const REQUEST_TIMEOUT = 5000;
-const MAX_CONNECTIONS = 64;
+/** New status connections taken on per second (http-thread.ts, admission.ts). */
 const ADMIT_PER_SECOND = 200;
-const MAX_HEADER_SIZE = 8 * 1024;
+/** How long a closing HTTP thread may take before it is terminated, ms. */
+const CLOSE_TIMEOUT = 1000;
 
 export interface StatusOptions {
   /** Where to listen (`--status`). */
@@ -51,84 +60,114 @@ export interface StatusServer {
  * Listens on `address` and serves the status routes. Warns, like a non-loopback `-f` bind, when
  * the address is reachable from beyond this host.
  *
+ * The HTTP server runs in a thread of its own (http-thread.ts), so that what endpoint clients
+ * make it do — accepting, parsing, timing out, closing — stays off the event loop that
+ * forwards. This thread keeps the state: the health cells it shares with the HTTP thread, and
+ * the forwarders, which `/readyz` and `/metrics` need, answered here when the HTTP thread asks.
+ *
  * @throws {LinkfwdError} ERR_LINKFWD_LISTEN when the address cannot be bound.
  */
 export async function startStatusServer(options: StatusOptions): Promise<StatusServer> {
   const { address, logger } = options;
   let forwarders: readonly Forwarder[] = [];
-  let phase: Phase = 'starting';
-  let appRunning: boolean | undefined;
-  const metrics = new StatusMetrics(() => forwarders);
+  const health = newHealthCells();
+  // The thread first: it starts up (tens of ms) while this thread loads prom-client.
+  const thread = startThread({
+    host: address.host,
+    port: address.port,
+    health: health.buffer as SharedArrayBuffer,
+    admitPerSecond: options.admitPerSecond ?? ADMIT_PER_SECOND,
+  });
+  const loaded = import('./metrics.js').then(
+    ({ StatusMetrics }) => new StatusMetrics(() => forwarders),
+  );
+  loaded.catch(() => {}); // awaited below; here only kept from counting as unhandled meanwhile
   const readiness = new ReadinessCheck(() => forwarders, options.readyCacheFor);
 
-  const health = (): string | undefined => {
-    if (phase === 'starting') return 'starting';
-    if (phase === 'stopping') return 'shutting down';
-    if (appRunning === false) return 'the app is not running';
-    return undefined;
-  };
-
-  const routes: Record<string, () => Promise<[number, string, string?]>> = {
-    '/healthz': async () => {
-      const problem = health();
-      return problem === undefined ? [200, 'ok'] : [503, problem];
-    },
-    '/readyz': async () => {
-      const problem = health();
-      if (problem !== undefined) return [503, problem];
+  const answers: Record<Question, () => Promise<[number, string, string?]>> = {
+    ready: async () => {
       const { down } = await readiness.check();
       return down.length === 0 ? [200, 'ok'] : [503, `unreachable: ${down.join('; ')}`];
     },
-    '/metrics': async () => [200, await metrics.render(), metrics.contentType],
+    metrics: async () => {
+      const metrics = await loaded;
+      return [200, await metrics.render(), metrics.contentType];
+    },
   };
+  const send = (message: ToHttpThread) => thread.postMessage(message);
+  const exited = new Promise<void>((resolve) => thread.once('exit', () => resolve()));
+  let closing: Promise<void> | undefined;
+  let listening = false;
+  function closeThread(): Promise<void> {
+    closing ??= (async () => {
+      send({ type: 'close' });
+      const timer = setTimeout(() => void thread.terminate(), CLOSE_TIMEOUT);
+      await exited;
+      clearTimeout(timer);
+    })();
+    return closing;
+  }
 
-  const server = createServer({
-    headersTimeout: HEADERS_TIMEOUT,
-    requestTimeout: REQUEST_TIMEOUT,
-    maxHeaderSize: MAX_HEADER_SIZE,
-    // How often Node enforces the two timeouts above (default 30 s: far too lax here).
-    connectionsCheckingInterval: 250,
-  });
-  const stopLimiting = limitAdmission(server, {
-    maxOpen: MAX_CONNECTIONS,
-    perSecond: options.admitPerSecond ?? ADMIT_PER_SECOND,
-  });
-  server.keepAliveTimeout = 1000;
-  server.timeout = REQUEST_TIMEOUT;
-  server.on('request', (request: IncomingMessage, response: ServerResponse) => {
-    const path = (request.url ?? '').split('?', 1)[0] ?? '';
-    const route = routes[path];
-    const method = request.method ?? '';
-    const handle =
-      route !== undefined && (method === 'GET' || method === 'HEAD')
-        ? route()
-        : Promise.resolve<[number, string]>([404, 'not found']);
-    void handle.then(
-      ([status, body, type]) => reply(request, response, status, body, type),
-      (error: unknown) => reply(request, response, 500, describeSystemError(error)),
-    );
-  });
-
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', (error) => {
+  const port = await new Promise<number>((resolve, reject) => {
+    const failed = (why: string, cause: unknown) => {
       const where = formatEndpoint(address);
-      const why = describeSystemError(error);
       reject(
         new LinkfwdError('ERR_LINKFWD_LISTEN', `cannot listen on ${where}: ${why} (--status)`, {
           origin: '--status',
-          cause: error,
+          cause,
         }),
       );
+    };
+    thread.on('message', (message: FromHttpThread) => {
+      switch (message.type) {
+        case 'listening':
+          resolve(message.port);
+          return;
+        case 'listen-failed': {
+          const cause = Object.assign(new Error(message.message), { code: message.code });
+          failed(describeSystemError(cause), cause);
+          return;
+        }
+        case 'server-error':
+          logger.warn(`status endpoint: ${describeSystemError(message)}`);
+          return;
+        case 'ask':
+          void answers[message.question]().then(
+            ([status, body, contentType]) =>
+              send({ type: 'answer', id: message.id, status, body, contentType }),
+            (error: unknown) =>
+              send({
+                type: 'answer',
+                id: message.id,
+                status: 500,
+                body: describeSystemError(error),
+              }),
+          );
+          return;
+      }
     });
-    server.listen({ host: address.host, port: address.port }, () => resolve());
+    // Before it listens, the thread's end is a failure to start; after, a warning: the
+    // endpoint is gone (the probes then fail), the forwards and the app go on.
+    let why = 'the status thread exited';
+    thread.once('error', (error) => {
+      why = describeSystemError(error);
+      failed(why, error);
+    });
+    void exited.then(() => {
+      failed(why, undefined);
+      if (closing === undefined && listening) logger.warn(`status endpoint stopped: ${why}`);
+    });
   });
-  server.on('error', (error) => logger.warn(`status endpoint: ${describeSystemError(error)}`));
-  const bound = { host: address.host, port: (server.address() as { port: number }).port };
+  listening = true;
+  const metrics = await loaded.catch(async (error: unknown) => {
+    await closeThread();
+    throw error;
+  });
+  const bound = { host: address.host, port };
   if (!isLoopback(address.host)) {
     logger.warn(`port ${bound.port} is exposed beyond this host on ${address.host} (--status)`);
   }
 
-  let closing: Promise<void> | undefined;
   return {
     address: bound,
     observeDial: metrics.observeDial,
@@ -137,44 +176,24 @@ export async function startStatusServer(options: StatusOptions): Promise<StatusS
       for (const forwarder of list) metrics.listening(forwarder);
     },
     setPhase(next) {
-      if (phase !== 'stopping') phase = next; // shutting down is for good
+      const value = next === 'starting' ? STARTING : next === 'running' ? RUNNING : STOPPING;
+      // Shutting down is for good.
+      if (Atomics.load(health, PHASE) !== STOPPING) Atomics.store(health, PHASE, value);
     },
     setAppRunning(running) {
-      appRunning = running;
+      Atomics.store(health, APP, running ? APP_RUNNING : APP_EXITED);
     },
-    close() {
-      stopLimiting();
-      closing ??= closeServer(server);
-      return closing;
-    },
+    close: closeThread,
   };
 }
 
-/**
- * Answers and closes: no request body is ever read, and a closed connection cannot be held.
- * The body is one line of text, or the metrics.
- */
-function reply(
-  request: IncomingMessage,
-  response: ServerResponse,
-  status: number,
-  body: string,
-  type = 'text/plain; charset=utf-8',
-): void {
-  if (response.destroyed) return;
-  const text = type.startsWith('text/plain') && !body.endsWith('\n') ? `${body}\n` : body;
-  response.writeHead(status, {
-    'content-type': type,
-    'content-length': Buffer.byteLength(text),
-    'cache-control': 'no-store',
-    connection: 'close',
-  });
-  response.end(request.method === 'HEAD' ? undefined : text);
-}
-
-function closeServer(server: Server): Promise<void> {
-  return new Promise((resolve) => {
-    server.close(() => resolve());
-    server.closeAllConnections();
-  });
+/** Starts the HTTP thread from the bundled source, else from http-thread.js (.ts under tsx). */
+function startThread(workerData: HttpThreadStart): Worker {
+  // SHARE_ENV: no copy of a possibly huge environment for a thread that reads none of it.
+  const options: WorkerOptions = { workerData, env: SHARE_ENV, stdout: false, stderr: false };
+  if (typeof __LINKFWD_STATUS_THREAD__ === 'string') {
+    return new Worker(__LINKFWD_STATUS_THREAD__, { ...options, eval: true });
+  }
+  const extension = import.meta.url.endsWith('.ts') ? 'ts' : 'js';
+  return new Worker(new URL(`./http-thread.${extension}`, import.meta.url), options);
 }
