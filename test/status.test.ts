@@ -9,12 +9,13 @@ import { join } from 'node:path';
 import { describe, type TestContext, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type ForwarderGroup, startForwarders } from '../src/forward/index.js';
-import type { Endpoint } from '../src/plan/index.js';
+import type { Endpoint, Protocol } from '../src/plan/index.js';
 import { planForwards } from '../src/plan/index.js';
 import { run } from '../src/run.js';
 import { type StatusServer, startStatusServer } from '../src/status/index.js';
 import type { ProcessLike } from '../src/supervise/index.js';
 import { echoServer, freePort, REMOTE, serve, waitFor } from './helpers/sockets.js';
+import { nextDatagram, udpEcho, udpSocket } from './helpers/udp.js';
 
 interface Answer {
   status: number;
@@ -56,15 +57,16 @@ function fakeProcess(): ProcessLike {
 
 async function startWithStatus(
   t: TestContext,
-  targets: Endpoint[],
+  targets: (Endpoint & { protocol?: Protocol })[],
   readyCacheFor = 100,
 ): Promise<{ group: ForwarderGroup; status: StatusServer }> {
-  const specs = targets.map((target, i) => ({
+  const specs = targets.map(({ protocol, ...target }, i) => ({
     bind: '127.0.0.1',
     port: 0,
     target,
     origin: `t${i}`,
     source: 'flag' as const,
+    ...(protocol === undefined ? {} : { protocol }),
   }));
   const plan = planForwards({ specs, links: false });
   const logger = { warn() {}, error() {} };
@@ -247,5 +249,42 @@ describe('status endpoint: /metrics', () => {
     const complaints = whole.stderr.toString().trim().split('\n').filter(Boolean);
     assert.ok(whole.status === 0 || whole.status === 3, whole.stderr.toString());
     for (const line of complaints) assert.match(line, /^nodejs_\S+ non-counter metrics/);
+  });
+  test('a UDP forward: flows and datagrams counted exactly; /readyz does not probe its target', async (t) => {
+    const echo = await udpEcho(t, REMOTE);
+    const { group, status } = await startWithStatus(t, [
+      { host: REMOTE, port: echo.port, protocol: 'udp' },
+    ]);
+    const port = group.forwarders[0]?.addresses[0]?.port ?? 0;
+    const client = await udpSocket(t, '127.0.0.1');
+    for (const size of [10, 20, 30]) {
+      client.send(Buffer.alloc(size, 1), port, '127.0.0.1');
+      assert.equal((await nextDatagram(client)).length, size);
+    }
+    // Nothing listens on the target's TCP port: a TCP probe would be refused.
+    assert.deepEqual(await get(status.address, '/readyz'), { status: 200, body: 'ok\n' });
+
+    const { body } = await get(status.address, '/metrics');
+    const labels = `forward="t0",listen="127.0.0.1:${port}",target="${REMOTE}:${echo.port}"`;
+    const found = samples(body);
+    const expect = {
+      [`linkfwd_connections_accepted_total{${labels}}`]: 1,
+      [`linkfwd_connections_active{${labels}}`]: 1,
+      [`linkfwd_bytes_total{${labels},direction="to_target"}`]: 60,
+      [`linkfwd_bytes_total{${labels},direction="to_client"}`]: 60,
+      [`linkfwd_udp_datagrams_total{${labels},direction="to_target"}`]: 3,
+      [`linkfwd_udp_datagrams_total{${labels},direction="to_client"}`]: 3,
+      [`linkfwd_udp_datagrams_dropped_total{${labels}}`]: 0,
+      [`linkfwd_udp_refused_total{${labels}}`]: 0,
+      [`linkfwd_udp_flows_expired_total{${labels}}`]: 0,
+    };
+    for (const [key, value] of Object.entries(expect)) {
+      assert.equal(found.get(key), value, `${key} in:\n${body}`);
+    }
+    const udpLines = body.split('\n').filter((line) => /^(# (HELP|TYPE) )?linkfwd_udp_/.test(line));
+    const check = spawnSync('promtool', ['check', 'metrics'], {
+      input: `${udpLines.join('\n')}\n`,
+    });
+    assert.equal(check.status, 0, check.stderr.toString());
   });
 });

@@ -7,7 +7,12 @@ import {
   type LabelValues,
   Registry,
 } from 'prom-client';
-import { type Forwarder, type ForwardStats, processFdBudget } from '../forward/index.js';
+import {
+  type Forwarder,
+  type ForwardStats,
+  processFdBudget,
+  type UdpStats,
+} from '../forward/index.js';
 import { formatEndpoint, type PlannedForward } from '../plan/index.js';
 
 const LABELS = ['forward', 'listen', 'target'] as const;
@@ -63,21 +68,21 @@ export class StatusMetrics {
     const labelNames = LABELS;
     new Counter({
       name: 'linkfwd_connections_accepted_total',
-      help: 'Clients taken on and dialled for.',
+      help: 'Clients taken on and dialled for (UDP: flows opened).',
       labelNames,
       registers: [registry],
       collect: perForward((s) => s.accepted),
     });
     new Counter({
       name: 'linkfwd_connections_rejected_total',
-      help: 'Clients reset because --max-connections were open or the open-file limit was near.',
+      help: 'Clients reset because --max-connections were open or the open-file limit was near (UDP: datagrams from new clients dropped for the same reasons).',
       labelNames,
       registers: [registry],
       collect: perForward((s) => s.rejected),
     });
     new Gauge({
       name: 'linkfwd_connections_active',
-      help: 'Connections open now, dialling included.',
+      help: 'Connections open now, dialling included (UDP: flows open now).',
       labelNames,
       registers: [registry],
       collect: perForward((s) => s.active),
@@ -111,6 +116,52 @@ export class StatusMetrics {
           }
         }
       },
+    });
+    /** UDP forwards only: one sample per UDP forwarder, from its datagram counters. */
+    const perUdpForward = (value: (udp: UdpStats) => number) =>
+      function collect(this: Counter<Label>) {
+        this.reset();
+        for (const f of forwarders()) {
+          const udp = f.stats().udp;
+          if (udp !== undefined) this.inc(labelsOf(f.forward, f.addresses), value(udp));
+        }
+      };
+    new Counter({
+      name: 'linkfwd_udp_datagrams_total',
+      help: 'UDP datagrams forwarded: direction "to_target" was read from clients, "to_client" from the target.',
+      labelNames: [...LABELS, 'direction'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const f of forwarders()) {
+          const udp = f.stats().udp;
+          if (udp === undefined) continue;
+          const labels = labelsOf(f.forward, f.addresses);
+          this.inc({ ...labels, direction: 'to_target' }, udp.datagramsIn);
+          this.inc({ ...labels, direction: 'to_client' }, udp.datagramsOut);
+        }
+      },
+    });
+    new Counter({
+      name: 'linkfwd_udp_datagrams_dropped_total',
+      help: 'UDP datagrams not passed on: over the flow cap or the open-file budget, target unresolvable, a failed send.',
+      labelNames,
+      registers: [registry],
+      collect: perUdpForward((udp) => udp.dropped),
+    });
+    new Counter({
+      name: 'linkfwd_udp_refused_total',
+      help: 'ICMP port unreachable from a UDP target (ECONNREFUSED on a flow).',
+      labelNames,
+      registers: [registry],
+      collect: perUdpForward((udp) => udp.refused),
+    });
+    new Counter({
+      name: 'linkfwd_udp_flows_expired_total',
+      help: 'UDP flows closed after --udp-idle-timeout without a datagram.',
+      labelNames,
+      registers: [registry],
+      collect: perUdpForward((udp) => udp.expired),
     });
     this.dialSeconds = new Histogram({
       name: 'linkfwd_dial_duration_seconds',

@@ -12,7 +12,7 @@ export interface Readiness {
 }
 
 /**
- * `/readyz`'s check: dials every distinct target of the forwarders once (the probe of `--wait`)
+ * `/readyz`'s check: dials every distinct TCP target of the forwarders once (the probe of `--wait`)
  * and closes each connection at once. Requests while a check runs share it, and its result
  * answers for {@link CACHE_FOR} ms: however many probes arrive, each target sees at most one
  * dial per period, never a storm.
@@ -42,6 +42,8 @@ export class ReadinessCheck {
   private async probeAll(): Promise<Readiness> {
     const targets = new Map<string, { origins: string[]; forwarder: Forwarder }>();
     for (const forwarder of this.forwarders()) {
+      // As for --wait: nothing answers a datagram on its own, so a UDP target cannot be probed.
+      if (forwarder.forward.protocol === 'udp') continue;
       const key = formatEndpoint(forwarder.forward.target);
       const entry = targets.get(key) ?? { origins: [], forwarder };
       entry.origins.push(describeOrigin(forwarder.forward));
