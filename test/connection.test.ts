@@ -6,7 +6,7 @@ import { describe, test } from 'node:test';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { BULK_BUDGET, bulkBytes } from '../src/forward/data-path.js';
 import { startForwarder } from '../src/forward/forwarder.js';
-import type { PlannedForward } from '../src/plan/plan.js';
+import type { PlannedForward } from '../src/plan/index.js';
 import { dial, observe, REMOTE, serve, sha256, waitFor } from './helpers/sockets.js';
 
 const MiB = 1024 * 1024;

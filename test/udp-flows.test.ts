@@ -10,7 +10,7 @@ import { describe, type TestContext, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startForwarder } from '../src/forward/forwarder.js';
 import type { ForwarderOptions } from '../src/forward/settings.js';
-import type { PlannedForward } from '../src/plan/plan.js';
+import type { PlannedForward } from '../src/plan/index.js';
 import type { Endpoint } from '../src/plan/spec.js';
 import { REMOTE, waitFor } from './helpers/sockets.js';
 import { freeUdpPort, nextDatagram, udpEcho, udpSocket } from './helpers/udp.js';

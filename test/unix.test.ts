@@ -17,7 +17,7 @@ import { describe, type TestContext, test } from 'node:test';
 import { LinkfwdError } from '../src/errors.js';
 import { startForwarder } from '../src/forward/forwarder.js';
 import type { ForwarderOptions } from '../src/forward/settings.js';
-import type { PlannedForward } from '../src/plan/plan.js';
+import type { PlannedForward } from '../src/plan/index.js';
 import type { Endpoint } from '../src/plan/spec.js';
 import { observe, REMOTE, serve, sha256, waitFor } from './helpers/sockets.js';
 

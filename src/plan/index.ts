@@ -5,14 +5,10 @@
 export { isIPLiteral, isLoopback } from './ip.js';
 export type { Env, LinkEnvResult, LinkForward, SkippedVariable } from './link-env.js';
 export { parseLinkEnv } from './link-env.js';
-export type { ListenAddress, Plan, PlanInput, PlannedForward } from './plan.js';
-export {
-  DEFAULT_BIND,
-  DEFAULT_EXCLUDE,
-  describeOrigin,
-  planForwards,
-  protocolSuffix,
-} from './plan.js';
+export type { PlanInput } from './plan.js';
+export { DEFAULT_BIND, DEFAULT_EXCLUDE, planForwards } from './plan.js';
+export type { ListenAddress, Plan, PlannedForward } from './planned.js';
+export { describeOrigin, protocolSuffix } from './planned.js';
 export type { PlanJson } from './print.js';
 export { formatPlanTable, planToJson } from './print.js';
 export type { Endpoint, ForwardSource, ForwardSpec, ParseSpecOptions, Protocol } from './spec.js';

@@ -1,52 +1,25 @@
-import { LinkfwdError, type LinkfwdErrorCode } from '../errors.js';
+import { LinkfwdError } from '../errors.js';
 import { debugPlan } from '../log.js';
-import { isIPv4, isIPv6, isLoopback, normalizeAddress } from './ip.js';
-import { compareNames, type Env, parseLinkEnv, type SkippedVariable } from './link-env.js';
 import {
-  type Endpoint,
-  type ForwardSource,
-  type ForwardSpec,
-  formatEndpoint,
-  type Protocol,
-} from './spec.js';
+  bindClash,
+  explicitConflict,
+  overlaps,
+  settleDiscovered,
+  warnOrFail,
+} from './conflicts.js';
+import { isLoopback, normalizeAddress } from './ip.js';
+import { compareNames, type Env, parseLinkEnv } from './link-env.js';
+import {
+  type DialName,
+  describeOrigin,
+  type ListenAddress,
+  type Plan,
+  type PlannedForward,
+} from './planned.js';
+import type { ForwardSource, ForwardSpec } from './spec.js';
 
-/** A listen address of a planned forward. */
-export interface ListenAddress extends Endpoint {
-  /**
-   * True for the default `::1` listener: where the host has no IPv6 (EADDRNOTAVAIL,
-   * EAFNOSUPPORT) it is left out quietly instead of failing the forward.
-   */
-  optional?: boolean;
-}
-
-/** A forward as it will be opened: every listen address, one target, and its origin. */
-export interface PlannedForward {
-  /** The addresses to listen on; empty for a Unix-socket listener (`unix`). */
-  listen: ListenAddress[];
-  target: Endpoint;
-  /** `udp` forwards datagrams; absent or `tcp`: TCP streams. */
-  protocol?: Protocol;
-  /** Listen on this Unix-socket path (absolute) instead of `listen`; always TCP to the target. */
-  unix?: string;
-  /** `5432:db:5432` (spec text as given) or `DB_PORT_5432_TCP` (variable name). */
-  origin: string;
-  source: ForwardSource;
-  /** Explicit forwards (from `-f`, `LINKFWD_FORWARD`, or an alias named in `--only`) are all-or-nothing. */
-  explicit: boolean;
-  /**
-   * Link forwards: the name `--dial alias` dials instead of the address in the value. Docker
-   * (`docker`): the alias as `/etc/hosts` has it. Kubernetes (`kubernetes`, when
-   * `<ALIAS>_SERVICE_HOST` is set): the service's name, qualified at start-up when the
-   * namespace is known.
-   */
-  dialName?: DialName;
-}
-
-/** A host name that can stand for a link forward's address. */
-interface DialName {
-  name: string;
-  kind: 'docker' | 'kubernetes';
-}
+/** @internal For tests that still import these from here. */
+export type { ListenAddress, PlannedForward } from './planned.js';
 
 /**
  * The name behind a link variable's alias. Kubernetes service names are DNS labels (lower
@@ -82,30 +55,12 @@ export interface PlanInput {
   allowMissing?: boolean;
 }
 
-/** The plan: what will listen where, what was left out, and what is wrong. */
-export interface Plan {
-  forwards: PlannedForward[];
-  /** Link variables that gave no forward (malformed, unsupported, conflicting, overridden). */
-  skipped: SkippedVariable[];
-  /** One line each, for stderr. */
-  warnings: string[];
-  /** Fatal problems (explicit conflicts; with `--strict`, discovered ones). Start-up stops at the first. */
-  errors: LinkfwdError[];
-}
-
 export const DEFAULT_BIND: readonly string[] = ['127.0.0.1', '::1'];
 export const DEFAULT_EXCLUDE: readonly string[] = ['KUBERNETES'];
 
 /** `MY-db` → `MY_DB`: aliases compare case-insensitively, `-` equal to `_`. */
 function normalizeAlias(alias: string): string {
   return alias.toUpperCase().replaceAll('-', '_');
-}
-
-/** How messages name a forward's origin: `-f 5432:db:5432`, `LINKFWD_FORWARD 5432:db:5432`, `DB_PORT_5432_TCP`. */
-export function describeOrigin(forward: Pick<PlannedForward, 'origin' | 'source'>): string {
-  if (forward.source === 'flag') return `-f ${forward.origin}`;
-  if (forward.source === 'env') return `LINKFWD_FORWARD ${forward.origin}`;
-  return forward.origin;
 }
 
 /**
@@ -240,134 +195,6 @@ export function planForwards(input: PlanInput): Plan {
   return plan;
 }
 
-/** Two `--bind` addresses one of which covers the other: every listener would fail to bind. */
-function bindClash(bind: readonly string[]): LinkfwdError | undefined {
-  for (const wide of bind) {
-    // A wildcard covers the other addresses of its family. With an IPv4 address beside it,
-    // `::` is IPv6-only (forwarder.ts), so `0.0.0.0` and `::` can both be bound.
-    const family = wide === '0.0.0.0' ? isIPv4 : wide === '::' ? isIPv6 : undefined;
-    const covered = family && bind.find((other) => other !== wide && family(other));
-    if (covered === undefined) continue;
-    return new LinkfwdError(
-      'ERR_LINKFWD_CONFLICT',
-      `--bind ${wide} and --bind ${covered} overlap: ${wide} already listens on ${covered}; give one of them`,
-      { origin: '--bind' },
-    );
-  }
-  return undefined;
-}
-
-/** Explicit forwards win; discovered ones on one port collapse or cancel each other. */
-function settleDiscovered(
-  discovered: PlannedForward[],
-  explicit: PlannedForward[],
-  plan: Plan,
-  strict: boolean | undefined,
-): PlannedForward[] {
-  const kept: PlannedForward[] = [];
-  const byPort = new Map<string, PlannedForward[]>();
-  for (const forward of discovered) {
-    const winner = explicit.find((other) => overlaps(other, forward));
-    if (winner !== undefined) {
-      const reason = `overridden by ${describeOrigin(winner)}`;
-      plan.skipped.push({ origin: forward.origin, reason, kind: 'overridden' });
-      debugPlan('%s %s', forward.origin, reason);
-      continue;
-    }
-    // TCP and UDP on one port number are two forwards, not rivals.
-    const key = `${forward.listen[0]?.port ?? 0}${protocolSuffix(forward)}`;
-    byPort.set(key, [...(byPort.get(key) ?? []), forward]);
-  }
-  for (const [port, group] of byPort) {
-    const [first, ...rest] = group;
-    if (first === undefined) continue;
-    if (rest.every((other) => sameEndpoint(other.target, first.target))) {
-      kept.push(first);
-      for (const other of rest) {
-        plan.skipped.push({
-          origin: other.origin,
-          reason: `same target as ${first.origin}`,
-          kind: 'duplicate',
-        });
-      }
-      continue;
-    }
-    const names = group.map((f) => f.origin);
-    for (const forward of group) {
-      const others = names.filter((n) => n !== forward.origin).join(', ');
-      plan.skipped.push({
-        origin: forward.origin,
-        reason: `port ${port} conflicts with ${others}`,
-        kind: 'conflict',
-      });
-    }
-    warnOrFail(
-      plan,
-      strict,
-      'ERR_LINKFWD_DISCOVERED_CONFLICT',
-      `${names.join(' and ')} both want port ${port} with different targets; none of them is forwarded`,
-      names.join(','),
-    );
-  }
-  return kept;
-}
-
-/** A warning, or with `--strict` an error. */
-function warnOrFail(
-  plan: Plan,
-  strict: boolean | undefined,
-  code: LinkfwdErrorCode,
-  message: string,
-  origin: string,
-) {
-  if (strict === true)
-    plan.errors.push(new LinkfwdError(code, `${message} (--strict)`, { origin }));
-  else plan.warnings.push(message);
-}
-
-function explicitConflict(first: PlannedForward, second: PlannedForward): LinkfwdError {
-  const shared = second.listen.find((a) => first.listen.some((b) => addressesOverlap(a, b)));
-  const where =
-    second.unix !== undefined
-      ? ` on ${second.unix}`
-      : shared === undefined
-        ? ''
-        : ` on ${formatEndpoint(shared)}${protocolSuffix(second)}`;
-  return new LinkfwdError(
-    'ERR_LINKFWD_CONFLICT',
-    `${describeOrigin(first)} and ${describeOrigin(second)} both listen${where}`,
-    { origin: second.origin },
-  );
-}
-
 function sourceRank(source: ForwardSource): number {
   return source === 'flag' ? 0 : source === 'env' ? 1 : 2;
-}
-
-function sameEndpoint(a: Endpoint, b: Endpoint): boolean {
-  return a.port === b.port && a.host.toLowerCase() === b.host.toLowerCase();
-}
-
-/** `/udp` for a UDP forward, nothing for TCP (the default). */
-export function protocolSuffix(forward: Pick<PlannedForward, 'protocol'>): string {
-  return forward.protocol === 'udp' ? '/udp' : '';
-}
-
-/**
- * Two forwards collide when any of their listen addresses would fight over one socket: same
- * protocol (a UDP and a TCP socket share a port number peacefully), or the same Unix path.
- */
-function overlaps(a: PlannedForward, b: PlannedForward): boolean {
-  if (a.unix !== undefined || b.unix !== undefined) return a.unix === b.unix;
-  if ((a.protocol ?? 'tcp') !== (b.protocol ?? 'tcp')) return false;
-  return a.listen.some((x) => b.listen.some((y) => addressesOverlap(x, y)));
-}
-
-/** Same port and the same address, or a wildcard that covers the other (`0.0.0.0`, `::`). */
-function addressesOverlap(a: Endpoint, b: Endpoint): boolean {
-  if (a.port !== b.port || a.port === 0) return false;
-  const x = normalizeAddress(a.host);
-  const y = normalizeAddress(b.host);
-  if (x === y || x === '::' || y === '::') return true;
-  return (x === '0.0.0.0' && isIPv4(y)) || (y === '0.0.0.0' && isIPv4(x));
 }

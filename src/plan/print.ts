@@ -1,5 +1,5 @@
 import { escapeControl } from '../log.js';
-import { describeOrigin, type Plan, type PlannedForward } from './plan.js';
+import { describeOrigin, type Plan, type PlannedForward } from './planned.js';
 import { formatEndpoint } from './spec.js';
 
 /** The `--print --json` document (README: "--print and --print --json"). Keys may be added; these are stable. */
