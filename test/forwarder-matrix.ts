@@ -1,6 +1,6 @@
-// The forwarder's behaviour matrix, shared by the forwarder-*.test.ts files. It starts the
-// forwarder of src/, so it lives beside the tests rather than in test/helpers/, which imports
-// nothing from src/ (test/helpers-direction.test.ts).
+// The forwarder's behaviour matrix, shared by the forwarder-*.test.ts files (and the threads
+// tests' skip reason, noThreads). It starts the forwarder of src/, so it lives beside the tests
+// rather than in test/helpers/, which imports nothing from src/ (test/helpers-direction.test.ts).
 import assert from 'node:assert/strict';
 import type { TestContext } from 'node:test';
 import { supportsReusePort } from '../src/forward/cpus.js';
@@ -56,8 +56,8 @@ const VARIANTS = [
   { acceptPath: 'fallback', threads: 1, label: 'fallback accept path' },
   { acceptPath: 'fast', threads: 2, label: 'fast accept path, 2 threads' },
 ] as const;
-/** Threads need reusePort (Node 22.12+); on an older Node that variant skips. */
-const noThreads = supportsReusePort()
+/** Threads need reusePort (Node 22.12+); on an older Node the tests that use them skip. */
+export const noThreads = supportsReusePort()
   ? false
   : `Node ${process.versions.node} has no reusePort: forwarding threads need Node 22.12 or later`;
 /** A lookup function cannot be posted to a worker thread: it serves the main thread only. */
