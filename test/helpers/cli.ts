@@ -8,6 +8,14 @@ import { waitFor } from './sockets.js';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
+/** This checkout's `examples/` folder. */
+export const EXAMPLES = join(ROOT, 'examples');
+
+/** A file of this checkout (`path` relative to {@link ROOT}) as text. */
+export function readRepoFile(path: string): string {
+  return readFileSync(join(ROOT, path), 'utf8');
+}
+
 /**
  * The single executable under test: `LINKFWD_BINARY` if set (a binary built elsewhere), else
  * `build/linkfwd` as `npm run build:binary` writes it.

@@ -1,4 +1,6 @@
+import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import type { TestContext } from 'node:test';
 import { cleanEnv, linkfwdCommand } from './cli.js';
 import { REMOTE, waitFor } from './sockets.js';
@@ -165,4 +167,43 @@ export async function startUpstream(
   });
   const line = await waitForLine(child, /^listening \d+$/, 10_000, `the upstream (${mode})`);
   return { child, port: Number(line.split(' ')[1]), exited };
+}
+
+/** How long to wait for a real process to say something. */
+export const LINE_WAIT = 8_000;
+
+/** Collects a stream's lines as they arrive (a pty's `\r\n` too); `ended` once it closes. */
+export function collectLines(stream: NodeJS.ReadableStream | null | undefined) {
+  assert.ok(stream, 'a piped stream');
+  const lines: string[] = [];
+  let rest = '';
+  stream.setEncoding('utf8');
+  stream.on('data', (chunk: string) => {
+    const parts = (rest + chunk).split(/\r?\n/);
+    rest = parts.pop() ?? '';
+    lines.push(...parts);
+  });
+  const ended = once(stream, 'end').then(() => lines);
+  return { lines, ended };
+}
+
+/** Waits until `lines` (of {@link collectLines}) holds `line` (`count` times). */
+export function waitForLineIn(lines: string[], line: string, count = 1): Promise<void> {
+  return waitFor(
+    `${count} × ${line} in ${JSON.stringify(lines)}`,
+    () => lines.filter((l) => l === line).length >= count,
+    LINE_WAIT,
+  );
+}
+
+/** Whether process `pid` exists (a zombie too: unlike proc.ts' `isAlive`, no `/proc` read). */
+export function canSignal(pid: number): boolean {
+  // kill(0) and kill(-1) would reach the test runner's own group.
+  assert.ok(Number.isInteger(pid) && pid > 1, `a pid: ${pid}`);
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
