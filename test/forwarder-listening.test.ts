@@ -3,7 +3,7 @@ import { describe, type TestContext, test } from 'node:test';
 import { LinkfwdError } from '../src/errors.js';
 import { startForwarder, startForwarders } from '../src/forward/forwarder.js';
 import type { ForwarderOptions } from '../src/forward/settings.js';
-import type { ListenAddress, PlannedForward } from '../src/plan/plan.js';
+import type { ListenAddress, PlannedForward } from '../src/plan/index.js';
 import { planned, quick, recorder } from './forwarder-matrix.js';
 import { echoServer, freePort, REMOTE, roundTrip, serve } from './helpers/sockets.js';
 

@@ -7,7 +7,7 @@ import { supportsReusePort } from '../src/forward/cpus.js';
 import { startForwarder } from '../src/forward/forwarder.js';
 import type { ForwarderOptions } from '../src/forward/settings.js';
 import type { Logger } from '../src/log.js';
-import type { ListenAddress, PlannedForward } from '../src/plan/plan.js';
+import type { ListenAddress, PlannedForward } from '../src/plan/index.js';
 import type { Endpoint } from '../src/plan/spec.js';
 import { REMOTE } from './helpers/sockets.js';
 

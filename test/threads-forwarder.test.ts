@@ -5,7 +5,7 @@ import { describe, test } from 'node:test';
 import { isLinkfwdError } from '../src/errors.js';
 import { BULK_BUDGET, bulkBytes } from '../src/forward/data-path.js';
 import { startForwarder, startForwarders } from '../src/forward/forwarder.js';
-import type { PlannedForward } from '../src/plan/plan.js';
+import type { PlannedForward } from '../src/plan/index.js';
 import { run } from '../src/run.js';
 import { noThreads as skip } from './forwarder-matrix.js';
 import { connectAll } from './helpers/clients.js';

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import type { TestContext } from 'node:test';
 import { startForwarder } from '../src/forward/forwarder.js';
 import type { ForwarderOptions } from '../src/forward/settings.js';
-import type { ListenAddress, PlannedForward } from '../src/plan/plan.js';
+import type { ListenAddress, PlannedForward } from '../src/plan/index.js';
 import type { Endpoint } from '../src/plan/spec.js';
 
 const LOOPBACK: ListenAddress[] = [

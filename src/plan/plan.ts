@@ -18,9 +18,6 @@ import {
 } from './planned.js';
 import type { ForwardSource, ForwardSpec } from './spec.js';
 
-/** @internal For tests that still import these from here. */
-export type { ListenAddress, PlannedForward } from './planned.js';
-
 /**
  * The name behind a link variable's alias. Kubernetes service names are DNS labels (lower
  * case, `-`, never `_`), and kubelet writes them upper-cased with `-` as `_`: so `_` is
