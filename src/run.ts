@@ -140,10 +140,9 @@ export async function run(options: RunOptions = {}): Promise<number> {
       return command === undefined ? 0 : 128 + signalNumber(signal);
     };
     if (router.pendingTermination !== undefined) return ended(router.pendingTermination);
-    // UDP targets cannot be probed: nothing answers a datagram on its own.
-    const tcp = forwarders.forwarders.filter((f) => f.forward.protocol !== 'udp');
-    if (options.wait === true && tcp.length > 0) {
-      const started = tcp.map((f) => f.forward);
+    if (options.wait === true) {
+      // Only the targets that can be probed are waited for (UDP ones cannot).
+      const started = forwarders.forwarders.map((f) => f.forward);
       const interrupted = await waitUnlessTerminated(started, options, router.terminated);
       if (interrupted !== undefined) return ended(interrupted);
     }

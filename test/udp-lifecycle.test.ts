@@ -5,12 +5,27 @@ import { describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LinkfwdError } from '../src/errors.js';
 import { startForwarder } from '../src/forward/forwarder.js';
+import { waitForTargets } from '../src/forward/index.js';
 import { recorder } from './forwarder-matrix.js';
 import { REMOTE, waitFor } from './helpers/sockets.js';
 import { freeUdpPort, nextDatagram, udpEcho, udpSocket } from './helpers/udp.js';
 import { forwardUdp, planned, quick } from './udp-forwarder.js';
 
 describe('UDP forwards', () => {
+  test(
+    'waiting for targets (--wait, /readyz) leaves a UDP target out: it cannot be probed',
+    quick,
+    async () => {
+      // Nothing listens on the target, over TCP or UDP: a TCP forward to it is never ready.
+      const target = { host: REMOTE, port: await freeUdpPort(REMOTE) };
+      await waitForTargets([planned(target)], { timeout: 300 });
+      const tcp = { ...planned(target), protocol: 'tcp' as const };
+      await assert.rejects(waitForTargets([tcp], { timeout: 300 }), {
+        code: 'ERR_LINKFWD_WAIT_TIMEOUT',
+      });
+    },
+  );
+
   test('an idle flow expires; the next datagram opens a new one', quick, async (t) => {
     const echo = await udpEcho(t, REMOTE);
     const { forwarder, port } = await forwardUdp(

@@ -9,4 +9,4 @@ export type { ForwarderGroup } from './forwarder.js';
 export { startForwarder, startForwarders } from './forwarder.js';
 export type { Forwarder, ForwarderOptions, ForwardStats, UdpStats } from './settings.js';
 export type { WaitOptions } from './wait.js';
-export { probe, waitForTargets } from './wait.js';
+export { isProbeable, probe, waitForTargets } from './wait.js';

@@ -25,8 +25,17 @@ export interface WaitOptions {
 }
 
 /**
- * Resolves once every forward's target has accepted a TCP connection (each probe is closed at
- * once). Targets are polled concurrently. Rejects with ERR_LINKFWD_WAIT_TIMEOUT naming the
+ * Whether a forward's target can be probed. A TCP target accepts a connection or refuses it;
+ * nothing answers a datagram on its own, so a UDP target cannot be: `--wait` and `/readyz` leave
+ * it out.
+ */
+export function isProbeable(forward: Pick<PlannedForward, 'protocol'>): boolean {
+  return forward.protocol !== 'udp';
+}
+
+/**
+ * Resolves once the target of every forward that {@link isProbeable} has accepted a TCP
+ * connection (each probe is closed at once). Targets are polled concurrently. Rejects with ERR_LINKFWD_WAIT_TIMEOUT naming the
  * targets still down when `timeout` passes.
  */
 export async function waitForTargets(
@@ -35,7 +44,9 @@ export async function waitForTargets(
 ): Promise<void> {
   const deadline = Date.now() + options.timeout;
   const down = new Map<string, PlannedForward>();
-  for (const forward of forwards) down.set(formatEndpoint(forward.target), forward);
+  for (const forward of forwards.filter(isProbeable)) {
+    down.set(formatEndpoint(forward.target), forward);
+  }
   const timer = AbortSignal.timeout(options.timeout);
   const signal = options.signal === undefined ? timer : AbortSignal.any([timer, options.signal]);
 

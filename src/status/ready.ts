@@ -1,4 +1,4 @@
-import { type Forwarder, probe } from '../forward/index.js';
+import { type Forwarder, isProbeable, probe } from '../forward/index.js';
 import { describeOrigin, formatEndpoint } from '../plan/index.js';
 
 /** How long one probe of a target may take. Short: a probe must answer within its own timeout. */
@@ -42,8 +42,7 @@ export class ReadinessCheck {
   private async probeAll(): Promise<Readiness> {
     const targets = new Map<string, { origins: string[]; forwarder: Forwarder }>();
     for (const forwarder of this.forwarders()) {
-      // As for --wait: nothing answers a datagram on its own, so a UDP target cannot be probed.
-      if (forwarder.forward.protocol === 'udp') continue;
+      if (!isProbeable(forwarder.forward)) continue;
       const key = formatEndpoint(forwarder.forward.target);
       const entry = targets.get(key) ?? { origins: [], forwarder };
       entry.origins.push(describeOrigin(forwarder.forward));
