@@ -31,10 +31,17 @@ import {
   peerName,
 } from './udp-sockets.js';
 
+/**
+ * A listener's flows (one family, one port): client address → client port → flow. Two lookups of
+ * values Node hands us anyway (rinfo.address, rinfo.port) cost less per datagram than building
+ * and hashing a string key.
+ */
+type FlowTable = Map<string, Map<number, Flow>>;
+
 /** One client address and its connected upstream socket. */
 interface Flow {
-  /** The flows of the client's address on its listener: the flow's table entry is here. */
-  readonly table: Map<number, Flow>;
+  /** Its listener's flow table, where the flow is entered under its client's address and port. */
+  readonly table: FlowTable;
   readonly listener: Socket;
   readonly client: RemoteInfo;
   /** The upstream socket, once the target's address is known. */
@@ -71,12 +78,6 @@ class UdpForwarder implements Forwarder {
   readonly addresses: Endpoint[] = [];
   readonly acceptPath = 'none';
   private readonly listeners: Socket[] = [];
-  /**
-   * The flow table: per listener (one family, one port), client address → client port → flow.
-   * Two lookups of values Node hands us anyway (rinfo.address, rinfo.port) cost less per
-   * datagram than building and hashing a string key.
-   */
-  private readonly tables = new Map<Socket, Map<string, Map<number, Flow>>>();
   private readonly flows = new Set<Flow>();
   private readonly counters = { accepted: 0, bytesIn: 0, bytesOut: 0, rejected: 0 };
   private readonly udp: UdpStats = {
@@ -167,8 +168,7 @@ class UdpForwarder implements Forwarder {
           );
           continue;
         }
-        const table = new Map<string, Map<number, Flow>>();
-        this.tables.set(socket, table);
+        const table: FlowTable = new Map();
         socket.on('message', (data, client) => this.fromClient(socket, table, data, client));
         socket.on('error', (error) => this.sendFailed(error));
         const bound = { host: address.host, port: socket.address().port };
@@ -181,7 +181,6 @@ class UdpForwarder implements Forwarder {
         return undefined;
       }
       await Promise.all(this.listeners.splice(0).map(closeSocket));
-      this.tables.clear();
       this.addresses.length = 0;
       if (failure === undefined) return { reason: 'no address to listen on', cause: undefined };
       const result = failedRound(failure, attempt, '/udp');
@@ -214,12 +213,7 @@ class UdpForwarder implements Forwarder {
     }
   }
 
-  private fromClient(
-    listener: Socket,
-    table: Map<string, Map<number, Flow>>,
-    data: Buffer,
-    client: RemoteInfo,
-  ): void {
+  private fromClient(listener: Socket, table: FlowTable, data: Buffer, client: RemoteInfo): void {
     this.udp.datagramsIn += 1;
     this.counters.bytesIn += data.length;
     let flow = table.get(client.address)?.get(client.port);
@@ -238,11 +232,7 @@ class UdpForwarder implements Forwarder {
   }
 
   /** A flow for a new client, or undefined (its datagram dropped) over a limit or closing. */
-  private newFlow(
-    table: Map<string, Map<number, Flow>>,
-    listener: Socket,
-    client: RemoteInfo,
-  ): Flow | undefined {
+  private newFlow(table: FlowTable, listener: Socket, client: RemoteInfo): Flow | undefined {
     if (this.closing !== undefined) return this.refuse(undefined);
     if (this.flows.size >= this.maxFlows) {
       return this.refuse('flows', `${this.maxFlows} UDP flows open`);
@@ -251,12 +241,7 @@ class UdpForwarder implements Forwarder {
     if (!this.fds.tryTake()) {
       return this.refuse('files', `too many open files (limit ${this.fds.limit})`);
     }
-    let ports = table.get(client.address);
-    if (ports === undefined) {
-      ports = new Map();
-      table.set(client.address, ports);
-    }
-    return this.openFlow(ports, listener, client);
+    return this.openFlow(table, listener, client);
   }
 
   /** Drops a datagram from a new client: over a limit (warned once), or while closing. */
@@ -270,7 +255,7 @@ class UdpForwarder implements Forwarder {
     this.warned.add(limit);
   }
 
-  private openFlow(table: Map<number, Flow>, listener: Socket, client: RemoteInfo): Flow {
+  private openFlow(table: FlowTable, listener: Socket, client: RemoteInfo): Flow {
     const flow: Flow = {
       table,
       listener,
@@ -283,7 +268,12 @@ class UdpForwarder implements Forwarder {
       refusedLogged: false,
       closed: false,
     };
-    table.set(client.port, flow);
+    let ports = table.get(client.address);
+    if (ports === undefined) {
+      ports = new Map();
+      table.set(client.address, ports);
+    }
+    ports.set(client.port, flow);
     this.flows.add(flow);
     this.counters.accepted += 1;
     const { host, port } = this.forward.target;
@@ -369,8 +359,10 @@ class UdpForwarder implements Forwarder {
     if (flow.closed) return;
     flow.closed = true;
     this.flows.delete(flow);
-    flow.table.delete(flow.client.port);
-    if (flow.table.size === 0) this.tables.get(flow.listener)?.delete(flow.client.address);
+    const { table, client } = flow;
+    const ports = table.get(client.address);
+    ports?.delete(client.port);
+    if (ports?.size === 0) table.delete(client.address);
     this.fds.release();
     void (flow.socket && closeSocket(flow.socket));
     flow.pending = undefined;

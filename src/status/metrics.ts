@@ -7,12 +7,7 @@ import {
   type LabelValues,
   Registry,
 } from 'prom-client';
-import {
-  type Forwarder,
-  type ForwardStats,
-  processFdBudget,
-  type UdpStats,
-} from '../forward/index.js';
+import { type Forwarder, type ForwardStats, processFdBudget } from '../forward/index.js';
 import { formatEndpoint, type PlannedForward } from '../plan/index.js';
 
 const LABELS = ['forward', 'listen', 'target'] as const;
@@ -55,14 +50,29 @@ export class StatusMetrics {
   constructor(forwarders: () => readonly Forwarder[]) {
     const { registry } = this;
     collectDefaultMetrics({ register: this.processRegistry });
-    /** One sample per forwarder, from its stats, each time the registry is read. */
-    const perForward = (value: (stats: ForwardStats) => number) =>
+    /** Each forwarder's labels and stats, read afresh: what one collect samples. */
+    const sampled = () =>
+      forwarders().map((f) => ({ labels: labelsOf(f.forward, f.addresses), stats: f.stats() }));
+    /** One sample per forwarder; `undefined` leaves a forwarder out (a UDP count of a TCP one). */
+    const perForward = (value: (stats: ForwardStats) => number | undefined) =>
       function collect(this: Counter<Label> | Gauge<Label>) {
         this.reset();
-        for (const f of forwarders()) {
-          const labels = labelsOf(f.forward, f.addresses);
-          if (this instanceof Gauge) this.set(labels, value(f.stats()));
-          else this.inc(labels, value(f.stats()));
+        for (const { labels, stats } of sampled()) {
+          const sample = value(stats);
+          if (sample === undefined) continue;
+          if (this instanceof Gauge) this.set(labels, sample);
+          else this.inc(labels, sample);
+        }
+      };
+    /** Two samples per forwarder, read from clients (`to_target`) and from the target. */
+    const perDirection = (value: (stats: ForwardStats) => [number, number] | undefined) =>
+      function collect(this: Counter<Label | 'direction'>) {
+        this.reset();
+        for (const { labels, stats } of sampled()) {
+          const sample = value(stats);
+          if (sample === undefined) continue;
+          this.inc({ ...labels, direction: 'to_target' }, sample[0]);
+          this.inc({ ...labels, direction: 'to_client' }, sample[1]);
         }
       };
     const labelNames = LABELS;
@@ -92,15 +102,7 @@ export class StatusMetrics {
       help: 'Bytes forwarded: direction "to_target" was read from clients, "to_client" from the target.',
       labelNames: [...LABELS, 'direction'],
       registers: [registry],
-      collect() {
-        this.reset();
-        for (const f of forwarders()) {
-          const labels = labelsOf(f.forward, f.addresses);
-          const stats = f.stats();
-          this.inc({ ...labels, direction: 'to_target' }, stats.bytesIn);
-          this.inc({ ...labels, direction: 'to_client' }, stats.bytesOut);
-        }
-      },
+      collect: perDirection((s) => [s.bytesIn, s.bytesOut]),
     });
     new Counter({
       name: 'linkfwd_dial_failures_total',
@@ -109,59 +111,40 @@ export class StatusMetrics {
       registers: [registry],
       collect() {
         this.reset();
-        for (const f of forwarders()) {
-          const labels = labelsOf(f.forward, f.addresses);
-          for (const [code, count] of Object.entries(f.stats().failedDials)) {
+        for (const { labels, stats } of sampled()) {
+          for (const [code, count] of Object.entries(stats.failedDials)) {
             this.inc({ ...labels, code }, count);
           }
         }
       },
     });
-    /** UDP forwards only: one sample per UDP forwarder, from its datagram counters. */
-    const perUdpForward = (value: (udp: UdpStats) => number) =>
-      function collect(this: Counter<Label>) {
-        this.reset();
-        for (const f of forwarders()) {
-          const udp = f.stats().udp;
-          if (udp !== undefined) this.inc(labelsOf(f.forward, f.addresses), value(udp));
-        }
-      };
     new Counter({
       name: 'linkfwd_udp_datagrams_total',
       help: 'UDP datagrams forwarded: direction "to_target" was read from clients, "to_client" from the target.',
       labelNames: [...LABELS, 'direction'],
       registers: [registry],
-      collect() {
-        this.reset();
-        for (const f of forwarders()) {
-          const udp = f.stats().udp;
-          if (udp === undefined) continue;
-          const labels = labelsOf(f.forward, f.addresses);
-          this.inc({ ...labels, direction: 'to_target' }, udp.datagramsIn);
-          this.inc({ ...labels, direction: 'to_client' }, udp.datagramsOut);
-        }
-      },
+      collect: perDirection(({ udp }) => udp && [udp.datagramsIn, udp.datagramsOut]),
     });
     new Counter({
       name: 'linkfwd_udp_datagrams_dropped_total',
       help: 'UDP datagrams not passed on: over the flow cap or the open-file budget, target unresolvable, a failed send.',
       labelNames,
       registers: [registry],
-      collect: perUdpForward((udp) => udp.dropped),
+      collect: perForward(({ udp }) => udp?.dropped),
     });
     new Counter({
       name: 'linkfwd_udp_refused_total',
       help: 'ICMP port unreachable from a UDP target (ECONNREFUSED on a flow).',
       labelNames,
       registers: [registry],
-      collect: perUdpForward((udp) => udp.refused),
+      collect: perForward(({ udp }) => udp?.refused),
     });
     new Counter({
       name: 'linkfwd_udp_flows_expired_total',
       help: 'UDP flows closed after --udp-idle-timeout without a datagram.',
       labelNames,
       registers: [registry],
-      collect: perUdpForward((udp) => udp.expired),
+      collect: perForward(({ udp }) => udp?.expired),
     });
     this.dialSeconds = new Histogram({
       name: 'linkfwd_dial_duration_seconds',
